@@ -1,0 +1,28 @@
+"""optlib: the library behind the interactive optimizer textbook.
+
+Optimizers (``GradientDescent``, ``Momentum``, ``RMSprop``, ``Adagrad``, ``Adam``,
+``AdamW``), objectives with analytic gradients (``optlib.objectives``), the
+trajectory runner (``optlib.run`` → ``Trajectory``) and closed-form analysis
+(``optlib.analysis``). The library never prints; bad input raises
+``TypeError``/``ValueError`` naming the argument and the value given.
+"""
+
+from . import analysis, objectives
+from .optimizers import Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop
+from .runs import Trajectory, run
+
+__all__ = [
+    "Optimizer",
+    "GradientDescent",
+    "Momentum",
+    "RMSprop",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "run",
+    "Trajectory",
+    "analysis",
+    "objectives",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,204 @@
+r"""Trajectory runner: an optimizer on an objective, one run or a whole batch.
+
+A batch of K two-dimensional runs is a start point of shape ``(K, 2)`` and/or
+hyperparameters of shape ``(K, 1)``: :func:`run` broadcasts the start point
+against the optimizer's array hyperparameters, so one ``step`` call advances
+every configuration. A (A, B) grid of configurations uses shape ``(A, B, 1)``.
+
+Divergence (a non-finite loss or gradient, or a loss that exceeds
+``max_loss``) stops that run quietly: its points and losses after that step
+are ``nan``, no overflow ``RuntimeWarning`` reaches the reader, and the other
+runs in the batch go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import describe
+from .optimizers import Optimizer
+
+__all__ = ["run", "Trajectory"]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The result of :func:`run`.
+
+    Attributes:
+        points: array ``(steps + 1, *batch, 2)``: the start point, then the point
+            after each step; ``nan`` after a run diverged.
+        losses: array ``(steps + 1, *batch)`` of objective values at ``points``.
+        diverged: bool per run (array of shape ``batch``; a plain bool for a
+            single run).
+        diverged_at: the step at which each run was found diverged (the first
+            index whose point is ``nan``), ``-1`` where it did not diverge.
+        optimizer: ``repr`` of the optimizer that made the run.
+        objective: the objective.
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    diverged: np.ndarray | bool
+    diverged_at: np.ndarray | int
+    optimizer: str
+    objective: object
+
+    @property
+    def steps(self) -> int:
+        """Number of steps taken (``len(points) - 1``)."""
+        return self.points.shape[0] - 1
+
+    @property
+    def batch_shape(self) -> tuple:
+        """Shape of the batch of runs (``()`` for a single run)."""
+        return self.points.shape[1:-1]
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last point of each run that did not diverge (``nan`` for those that did)."""
+        return self.points[-1]
+
+    def distances(self) -> np.ndarray:
+        r"""Distance :math:`\lVert w_t - w^* \rVert` to the objective's minimum, ``(steps + 1, *batch)``."""
+        return np.linalg.norm(self.points - np.asarray(self.objective.minimum), axis=-1)
+
+    def steps_to(self, tol: float):
+        r"""First step t with :math:`f(w_t) - f^* \le` ``tol``; -1 where never reached.
+
+        Args:
+            tol: positive tolerance on the loss gap.
+        """
+        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+            raise ValueError(f"tol must be a positive finite number, got tol={describe(tol)}")
+        reached = (self.losses - self.objective.min_value) <= tol
+        first = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+        return int(first) if first.ndim == 0 else first
+
+    def rate(self, skip: int = 0, floor: float = 1e-10):
+        r"""Measured linear convergence rate per step.
+
+        Fits :math:`\log \lVert w_t - w^*\rVert \approx c + t \log \rho` by least
+        squares over the steps from ``skip`` on while the distance is above
+        ``floor`` times the initial distance (before round-off dominates), and
+        returns :math:`\rho`; ``nan`` for diverged runs or too few points.
+        """
+        d = self.distances()
+        d0 = d[0]
+        t = np.arange(d.shape[0], dtype=np.float64).reshape((-1,) + (1,) * (d.ndim - 1))
+        use = (t >= skip) & np.isfinite(d) & (d > floor * d0) & (d > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logd = np.where(use, np.log(np.where(use, d, 1.0)), 0.0)
+            n = use.sum(axis=0)
+            tm = np.where(use, t, 0.0).sum(axis=0) / n
+            lm = logd.sum(axis=0) / n
+            cov = (np.where(use, (t - tm) * (logd - lm), 0.0)).sum(axis=0)
+            var = (np.where(use, (t - tm) ** 2, 0.0)).sum(axis=0)
+            rho = np.exp(cov / var)
+        rho = np.where((n >= 3) & (var > 0), rho, np.nan)
+        return float(rho) if rho.ndim == 0 else rho
+
+
+def _batch_start(optimizer: Optimizer, w0) -> np.ndarray:
+    """Start points broadcast against the optimizer's array hyperparameters."""
+    try:
+        w = np.asarray(w0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"w0 must be an array of shape (..., 2), got w0={describe(w0)}") from None
+    if w.ndim == 0 or w.shape[-1] != 2:
+        raise ValueError(f"w0 must have shape (..., 2), got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"w0 must be finite, got w0={describe(w0)}")
+    shapes = [np.shape(v) for v in optimizer.hyperparameters.values()]
+    try:
+        shape = np.broadcast_shapes(w.shape, *shapes)
+    except ValueError:
+        raise ValueError(
+            f"w0 of shape {w.shape} does not broadcast against the optimizer's hyperparameter "
+            f"shapes {dict(zip(optimizer.hyperparameters, shapes))}"
+        ) from None
+    if shape[-1] != 2:
+        raise ValueError(f"the optimizer's hyperparameters must broadcast as (..., 1) against "
+                         f"points (..., 2), got shapes {shapes}")
+    return np.array(np.broadcast_to(w, shape))
+
+
+def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | None = None
+        ) -> Trajectory:
+    r"""Run ``optimizer`` on ``objective`` from ``w0`` for ``steps`` steps.
+
+    The optimizer is :meth:`~optlib.optimizers.Optimizer.reset` first, so a run
+    is reproducible. Each step computes :math:`g = \nabla f(w)` and calls
+    ``optimizer.step(w, g)``.
+
+    Args:
+        optimizer: an optlib optimizer; array hyperparameters make a batch.
+        objective: anything with batched ``value(w)`` and ``grad(w)`` on
+            ``(..., 2)``, ``minimum`` and ``min_value`` (see ``optlib.objectives``).
+        w0: start point(s), shape ``(2,)`` or ``(..., 2)``.
+        steps: number of steps, ≥ 0.
+        max_loss: a run whose loss exceeds this is diverged. Default:
+            :math:`10^6 \max(1, |f(w_0)|)` per run.
+
+    Returns:
+        A :class:`Trajectory`.
+
+    Raises:
+        TypeError, ValueError: for an unusable optimizer, ``w0``, ``steps`` or
+            ``max_loss``; nothing is run then.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an optlib optimizer, got optimizer={describe(optimizer)}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
+    steps = int(steps)
+    w = _batch_start(optimizer, w0)
+    batch = w.shape[:-1]
+
+    if max_loss is not None and (isinstance(max_loss, bool) or not isinstance(
+            max_loss, (int, float)) or not np.isfinite(max_loss)):
+        raise ValueError(f"max_loss must be a finite number or None, got "
+                         f"max_loss={describe(max_loss)}")
+    value_and_grad = getattr(objective, "value_and_grad", None) or (
+        lambda x: (objective.value(x), objective.grad(x)))
+
+    points = np.empty((steps + 1,) + w.shape)
+    losses = np.empty((steps + 1,) + batch)
+    alive = np.ones(batch, dtype=bool)
+    diverged_at = np.full(batch, -1)
+    optimizer.reset()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        loss, grad = value_and_grad(w)
+        limit = 1e6 * np.maximum(1.0, np.abs(loss)) if max_loss is None else float(max_loss)
+        for t in range(steps + 1):
+            # One elementwise pass: nan/inf anywhere in loss or gradient makes the sum non-finite.
+            ok = np.isfinite(loss + grad[..., 0] + grad[..., 1])
+            ok &= loss <= limit
+            if not ok.all():
+                np.copyto(diverged_at, t, where=alive & ~ok)
+                alive &= ok
+                if not alive.any():
+                    points[t:] = np.nan
+                    losses[t:] = np.nan
+                    break
+                # A diverged run goes on with a zero gradient (so the step's checks pass and
+                # nothing non-finite enters the optimizer); its points are blanked below.
+                grad = np.where(alive[..., None], grad, 0.0)
+            points[t] = w
+            losses[t] = loss
+            if t == steps:
+                break
+            optimizer.step(w, grad)
+            loss, grad = value_and_grad(w)
+    if not alive.all():
+        after = np.arange(steps + 1).reshape((-1,) + (1,) * len(batch)) >= diverged_at
+        blank = after & (diverged_at >= 0)
+        points[blank] = np.nan
+        losses[blank] = np.nan
+    diverged = diverged_at >= 0
+    if not batch:
+        diverged, diverged_at = bool(diverged), int(diverged_at)
+    return Trajectory(points=points, losses=losses, diverged=diverged, diverged_at=diverged_at,
+                      optimizer=repr(optimizer), objective=objective)

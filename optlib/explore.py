@@ -1,0 +1,743 @@
+r"""Explorations: figures with sliders that work live *and* in a static HTML book.
+
+An exploration precomputes its data over the whole slider grid with optlib's
+batched runs (one ``step`` call advances every configuration), then offers two
+views of the same frames:
+
+* **live** (:meth:`Exploration.widget`): ipywidgets sliders and a PNG image.
+  Moving a slider updates the existing matplotlib artists (``set_data``) and
+  redraws only them over a cached background (blitting), then encodes the PNG;
+* **static** (:meth:`Exploration.static_html`): a self-contained HTML fragment
+  — the same background as an embedded PNG, the dynamic lines as SVG paths in
+  the same pixel coordinates, the frames for every grid point as compact
+  base64 int16 arrays, and a few lines of plain JavaScript. No network, no CDN,
+  no kernel.
+
+Displayed in a notebook, an exploration offers both (``_repr_mimebundle_``): a
+live front end shows the widget, and the book's HTML builder is told to prefer
+``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``).
+
+The frames are computed once, so live and static views agree exactly on every
+grid point: both draw :meth:`Exploration.frame`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import analysis
+from ._checks import describe
+from .objectives import Quadratic
+from .optimizers import Momentum
+from .plotting import COLORS, contour, loss_axes, new_figure
+from .runs import run
+
+__all__ = [
+    "Slider",
+    "Exploration",
+    "TrajectoryExplorer",
+    "MomentumRateExplorer",
+    "EMAExplorer",
+    "SYMBOLS",
+]
+
+# How hyperparameters are shown to readers.
+SYMBOLS = {"lr": "α", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε",
+           "weight_decay": "λ", "angle": "θ", "t": "t"}
+
+_SCALE = 10          # pixel coordinates are stored in tenths of a pixel
+_BREAK = -32768      # int16 sentinel that ends a polyline
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A slider over a fixed grid of values.
+
+    Args:
+        name: the keyword it sets (``"lr"``, ``"beta"``, ...).
+        values: the grid, a non-empty 1-d sequence of numbers.
+        initial: the value to start at (the nearest grid value is used);
+            default: the middle of the grid.
+        label: what the reader sees; default from :data:`SYMBOLS`.
+        fmt: format of a value, e.g. ``"{:.3g}"``.
+    """
+
+    name: str
+    values: tuple
+    initial: float | None = None
+    label: str | None = None
+    fmt: str = "{:.3g}"
+
+    def __post_init__(self):
+        vals = np.asarray(self.values, dtype=np.float64).ravel()
+        if vals.size == 0 or not np.all(np.isfinite(vals)):
+            raise ValueError(f"values of slider {self.name!r} must be a non-empty sequence of "
+                             f"finite numbers, got values={describe(self.values)}")
+        object.__setattr__(self, "values", tuple(vals.tolist()))
+        if self.label is None:
+            object.__setattr__(self, "label", SYMBOLS.get(self.name, self.name))
+
+    @property
+    def start_index(self) -> int:
+        """Index of the initial value in the grid."""
+        if self.initial is None:
+            return len(self.values) // 2
+        return int(np.argmin(np.abs(np.asarray(self.values) - self.initial)))
+
+    def text(self, i: int) -> str:
+        """The value at index ``i`` as the reader sees it."""
+        return self.fmt.format(self.values[i])
+
+
+def _clip_polyline(points: np.ndarray, box) -> list[np.ndarray]:
+    """Clip a polyline (n, 2) to ``box = (x0, y0, x1, y1)``: a list of visible pieces.
+
+    Non-finite points break the line. Segments are clipped with Liang–Barsky,
+    so a piece that leaves the box ends exactly on its edge, as matplotlib's
+    clipping draws it.
+    """
+    x0, y0, x1, y1 = box
+    inside = (np.all(np.isfinite(points), axis=1) & (points[:, 0] >= x0) & (points[:, 0] <= x1)
+              & (points[:, 1] >= y0) & (points[:, 1] <= y1))
+    if inside.all():
+        return [points.copy()] if len(points) else []
+    pieces, current = [], []
+    for a, b in zip(points[:-1], points[1:]):
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            if current:
+                pieces.append(np.array(current))
+                current = []
+            continue
+        d = b - a
+        t0, t1 = 0.0, 1.0
+        visible = True
+        for p, q in ((-d[0], a[0] - x0), (d[0], x1 - a[0]), (-d[1], a[1] - y0), (d[1], y1 - a[1])):
+            if p == 0:
+                if q < 0:
+                    visible = False
+                    break
+            else:
+                r = q / p
+                if p < 0:
+                    t0 = max(t0, r)
+                else:
+                    t1 = min(t1, r)
+        if not visible or t0 > t1:
+            if current:
+                pieces.append(np.array(current))
+                current = []
+            continue
+        start, end = a + t0 * d, a + t1 * d
+        if not current or t0 > 0:
+            if current:
+                pieces.append(np.array(current))
+            current = [start]
+        current.append(end)
+        if t1 < 1:
+            pieces.append(np.array(current))
+            current = []
+    if current:
+        pieces.append(np.array(current))
+    if len(points) == 1 and np.all(np.isfinite(points[0])):
+        p = points[0]
+        if x0 <= p[0] <= x1 and y0 <= p[1] <= y1:
+            pieces.append(points[:1].copy())
+    return pieces
+
+
+def _encode(pieces: list[np.ndarray]) -> str:
+    """Polylines in pixels → base64 of little-endian int16 (tenths of a pixel, breaks)."""
+    parts = []
+    for piece in pieces:
+        parts.append(np.round(piece * _SCALE).astype("<i2").ravel())
+        parts.append(np.array([_BREAK], dtype="<i2"))
+    data = np.concatenate(parts) if parts else np.zeros(0, dtype="<i2")
+    return base64.b64encode(data.tobytes()).decode("ascii")
+
+
+def decode(text: str) -> list[np.ndarray]:
+    """Inverse of the static encoding: polylines in pixel coordinates (for tests)."""
+    data = np.frombuffer(base64.b64decode(text), dtype="<i2")
+    pieces, start = [], 0
+    for end in np.flatnonzero(data == _BREAK):
+        pieces.append(data[start:end].reshape(-1, 2) / _SCALE)
+        start = end + 1
+    return pieces
+
+
+def _edge(artist):
+    from matplotlib.colors import to_hex
+
+    edge = artist.get_markeredgecolor()
+    return "none" if isinstance(edge, str) and edge.lower() == "none" else to_hex(edge)
+
+
+class Exploration:
+    """Base class: sliders, frames, the live widget and the static HTML.
+
+    A subclass builds its figure in :meth:`_draw` (background content plus the
+    *dynamic* artists, which it returns by name) and computes, in
+    :meth:`frame`, the data of every dynamic artist and a readout for one
+    combination of slider indices. Everything else is shared.
+    """
+
+    #: short name, used by the benchmarks (``explore_latency_<name>``)
+    name = "exploration"
+
+    def __init__(self, sliders: list[Slider], width: float = 9.0, height: float = 3.6,
+                 dpi: int = 80):
+        if not sliders:
+            raise ValueError("an exploration needs at least one slider")
+        self.sliders = list(sliders)
+        self._fig = new_figure(width, height, dpi)
+        self._artists = self._draw(self._fig)
+        for artist in self._artists.values():
+            artist.set_animated(True)      # drawn by blitting only
+        self._fig.canvas.draw()
+        self._fig.set_layout_engine("none")  # freeze the layout: pixels stay put
+        self._background = self._fig.canvas.copy_from_bbox(self._fig.bbox)
+        self._background_png = self._png(compress_level=9)
+        self._index = tuple(s.start_index for s in self.sliders)
+        self._widget = None
+
+    # -- for subclasses ----------------------------------------------------
+    def _draw(self, fig) -> dict:
+        """Create the axes and background; return ``{name: dynamic Line2D}``."""
+        raise NotImplementedError
+
+    def frame(self, index: tuple[int, ...]) -> tuple[dict, str]:
+        """Data of every dynamic artist at slider ``index``, and the readout HTML.
+
+        Returns:
+            ``({artist name: (x, y)}, readout)`` in data coordinates.
+        """
+        raise NotImplementedError
+
+    # -- shared ------------------------------------------------------------
+    @property
+    def figure(self):
+        """The matplotlib figure (its dynamic artists show the current frame)."""
+        return self._fig
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of grid values of each slider."""
+        return tuple(len(s.values) for s in self.sliders)
+
+    def values(self, index) -> dict:
+        """Slider values at ``index``, by name."""
+        return {s.name: s.values[i] for s, i in zip(self.sliders, index)}
+
+    def index_of(self, **values) -> tuple[int, ...]:
+        """Grid index of the given slider values (each must be on the grid)."""
+        index = []
+        for s in self.sliders:
+            v = values.get(s.name, s.values[s.start_index])
+            hits = np.flatnonzero(np.isclose(s.values, v, rtol=1e-12, atol=0))
+            if hits.size == 0:
+                raise ValueError(f"{s.name}={v!r} is not on the grid of slider {s.name!r}: "
+                                 f"{s.values}")
+            index.append(int(hits[0]))
+        return tuple(index)
+
+    def update(self, index) -> str:
+        """Show frame ``index`` in the figure; returns the readout."""
+        data, readout = self.frame(tuple(index))
+        for name, (x, y) in data.items():
+            self._artists[name].set_data(x, y)
+        self._index = tuple(index)
+        return readout
+
+    def render(self) -> bytes:
+        """PNG of the current frame: cached background plus the dynamic artists."""
+        canvas = self._fig.canvas
+        canvas.restore_region(self._background)
+        for artist in self._artists.values():
+            self._fig.draw_artist(artist)
+        return self._png(compress_level=1)
+
+    def _png(self, compress_level: int) -> bytes:
+        from PIL import Image
+
+        canvas = self._fig.canvas
+        w, h = canvas.get_width_height(physical=True)
+        image = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, format="png", compress_level=compress_level)
+        return buf.getvalue()
+
+    # -- live view -----------------------------------------------------------
+    def widget(self):
+        """The live view: one slider per grid, the figure as an image, the readout."""
+        if self._widget is not None:
+            return self._widget
+        import ipywidgets as widgets
+
+        controls = []
+        for s, i in zip(self.sliders, self._index):
+            control = widgets.SelectionSlider(
+                options=[(s.text(k), k) for k in range(len(s.values))], value=i,
+                description=s.label, continuous_update=True,
+                layout=widgets.Layout(width="360px"))
+            controls.append(control)
+        readout = self.update(self._index)
+        image = widgets.Image(value=self.render(), format="png",
+                              layout=widgets.Layout(max_width="100%"))
+        text = widgets.HTML(value=readout)
+
+        def on_change(_change):
+            text.value = self.update(tuple(c.value for c in controls))
+            image.value = self.render()
+
+        for control in controls:
+            control.observe(on_change, names="value")
+        self._widget = widgets.VBox([widgets.HBox(controls, layout=widgets.Layout(
+            flex_flow="row wrap")), image, text])
+        self._widget.controls = controls
+        self._widget.image = image
+        self._widget.readout = text
+        return self._widget
+
+    # -- static view ----------------------------------------------------------
+    def _style(self, artist) -> dict:
+        from matplotlib.colors import to_hex
+
+        lw_px = artist.get_linewidth() * self._fig.dpi / 72.0
+        marker = artist.get_marker()
+        has_marker = marker not in (None, "None", "", " ")
+        style = {
+            "color": to_hex(artist.get_color()),
+            "width": round(lw_px, 2),
+            "alpha": artist.get_alpha() if artist.get_alpha() is not None else 1.0,
+            "dash": artist.get_linestyle() in ("--", "dashed"),
+            "line": artist.get_linestyle() not in ("None", "none", "", " "),
+            "marker": round(artist.get_markersize() * self._fig.dpi / 72.0 / 2.0, 2)
+            if has_marker else 0,
+            "fill": to_hex(artist.get_markerfacecolor()) if has_marker else None,
+            "edge": _edge(artist) if has_marker else None,
+        }
+        return style
+
+    def _pixel_pieces(self, name: str, x, y) -> list[np.ndarray]:
+        """Data coordinates → clipped polylines in SVG pixels (origin top-left)."""
+        artist = self._artists[name]
+        ax = artist.axes
+        xy = np.column_stack([np.asarray(x, dtype=float).ravel(),
+                              np.asarray(y, dtype=float).ravel()])
+        with np.errstate(all="ignore"):
+            if ax.get_yscale() == "log":
+                xy[xy[:, 1] <= 0, 1] = np.nan
+            if ax.get_xscale() == "log":
+                xy[xy[:, 0] <= 0, 0] = np.nan
+            px = ax.transData.transform(xy)
+        height = self._fig.bbox.height
+        px[:, 1] = height - px[:, 1]
+        b = ax.bbox
+        box = (b.x0, height - b.y1, b.x1, height - b.y0)
+        marker_only = artist.get_linestyle() in ("None", "none", "", " ")
+        if marker_only:
+            inside = (np.all(np.isfinite(px), axis=1) & (px[:, 0] >= box[0]) & (px[:, 0] <= box[2])
+                      & (px[:, 1] >= box[1]) & (px[:, 1] <= box[3]))
+            return [p[None, :] for p in px[inside]]
+        return _clip_polyline(px, box)
+
+    def static_frames(self) -> list[dict]:
+        """Every grid point's frame, encoded: ``[{"lines": [...], "readout": ...}]`` in C order."""
+        names = list(self._artists)
+        frames = []
+        for index in itertools.product(*(range(n) for n in self.shape)):
+            data, readout = self.frame(index)
+            frames.append({"lines": [_encode(self._pixel_pieces(n, *data[n])) for n in names],
+                           "readout": readout})
+        return frames
+
+    def static_html(self) -> str:
+        """A self-contained HTML fragment: background PNG, SVG overlay, sliders, plain JS."""
+        if getattr(self, "_static_html", None) is not None:
+            return self._static_html
+        w, h = self._fig.canvas.get_width_height(physical=True)
+        spec = {
+            "width": w, "height": h, "scale": _SCALE, "sizes": list(self.shape),
+            "labels": [[s.text(k) for k in range(len(s.values))] for s in self.sliders],
+            "styles": [self._style(a) for a in self._artists.values()],
+            "frames": self.static_frames(),
+        }
+        payload = json.dumps(spec, separators=(",", ":"), ensure_ascii=False)
+        png = base64.b64encode(self._background_png).decode("ascii")
+        uid = "optlib-x-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+        controls = "".join(
+            f'<label style="margin-right:1.5em;white-space:nowrap">{html.escape(s.label)} '
+            f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" value="{i}" '
+            f'data-name="{html.escape(s.name)}" aria-label="{html.escape(s.name)}" '
+            f'style="vertical-align:middle;width:200px"> '
+            f'<output style="font-family:monospace">{html.escape(s.text(i))}</output></label>'
+            for s, i in zip(self.sliders, (s.start_index for s in self.sliders)))
+        return (
+            f'<div class="optlib-exploration" id="{uid}" data-exploration="{self.name}" '
+            f'style="max-width:{w}px">'
+            f'<div class="optlib-controls" style="margin:0.3em 0">{controls}</div>'
+            f'<div style="position:relative;width:100%">'
+            f'<img src="data:image/png;base64,{png}" alt="{html.escape(self.name)} exploration" '
+            f'style="width:100%;height:auto;display:block;margin:0">'
+            f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" '
+            f'style="position:absolute;left:0;top:0;width:100%;height:100%"></svg></div>'
+            f'<div class="optlib-readout" style="margin:0.3em 0;font-size:0.9em"></div>'
+            f'<script type="application/json" class="optlib-data">{payload}</script>'
+            f"<script>{_STATIC_JS}</script></div>"
+        )
+
+    # -- display ---------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": repr(self), "text/html": self.static_html()}
+        try:
+            view = self.widget()._repr_mimebundle_()
+        except Exception:  # no widget front end (e.g. plain Python): static view only
+            view = {}
+        bundle.update({k: v for k, v in view.items() if k != "text/plain"})
+        return bundle
+
+    def __repr__(self) -> str:
+        grid = ", ".join(f"{s.name}: {len(s.values)} values" for s in self.sliders)
+        return f"<{type(self).__name__} {self.name!r} ({grid})>"
+
+
+# The whole client side of a static exploration. It finds its own container,
+# decodes the frame for the current slider indices and draws it as SVG paths.
+_STATIC_JS = r"""
+(function () {
+  var root = document.currentScript.parentElement;
+  var spec = JSON.parse(root.querySelector("script.optlib-data").textContent);
+  var svg = root.querySelector("svg"), NS = "http://www.w3.org/2000/svg";
+  var inputs = root.querySelectorAll("input[type=range]");
+  var outputs = root.querySelectorAll("output");
+  var readout = root.querySelector(".optlib-readout");
+  function layer(attrs) {
+    var p = document.createElementNS(NS, "path");
+    for (var a in attrs) p.setAttribute(a, attrs[a]);
+    svg.appendChild(p);
+    return p;
+  }
+  var layers = spec.styles.map(function (s) {
+    return {
+      line: s.line ? layer({"fill": "none", "stroke": s.color, "stroke-width": s.width,
+                            "opacity": s.alpha, "stroke-linejoin": "round",
+                            "stroke-dasharray": s.dash ? 3.7 * s.width + " " + 1.6 * s.width
+                                                       : "none"}) : null,
+      dots: s.marker > 0 ? layer({"fill": s.fill, "stroke": s.edge, "stroke-width": 1,
+                                  "opacity": s.alpha}) : null
+    };
+  });
+  function decode(b64) {
+    var bin = atob(b64), out = new Int16Array(bin.length >> 1);
+    for (var i = 0; i < out.length; i++) {
+      out[i] = ((bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8)) << 16) >> 16;
+    }
+    return out;
+  }
+  function draw(data, style, layer) {
+    var line = [], dots = [], start = true, k = spec.scale, r = style.marker;
+    for (var i = 0; i < data.length; ) {
+      if (data[i] === -32768) { start = true; i += 1; continue; }
+      var x = (data[i] / k).toFixed(1), y = (data[i + 1] / k).toFixed(1);
+      i += 2;
+      line.push((start ? "M" : "L") + x + " " + y);
+      dots.push("M" + (x - r).toFixed(1) + " " + y + "a" + r + " " + r + " 0 1 0 " + 2 * r +
+                " 0a" + r + " " + r + " 0 1 0 " + -2 * r + " 0");
+      start = false;
+    }
+    if (layer.line) layer.line.setAttribute("d", line.join(""));
+    if (layer.dots) layer.dots.setAttribute("d", dots.join(""));
+  }
+  function show() {
+    var k = 0;
+    for (var i = 0; i < inputs.length; i++) {
+      var v = +inputs[i].value;
+      k = k * spec.sizes[i] + v;
+      outputs[i].textContent = spec.labels[i][v];
+    }
+    var frame = spec.frames[k];
+    for (var j = 0; j < layers.length; j++) {
+      draw(decode(frame.lines[j]), spec.styles[j], layers[j]);
+    }
+    readout.innerHTML = frame.readout;
+  }
+  for (var i = 0; i < inputs.length; i++) inputs[i].addEventListener("input", show);
+  show();
+})();
+"""
+
+
+# --------------------------------------------------------------------------
+# Trajectories on a contour plot, with a loss curve
+# --------------------------------------------------------------------------
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if np.isfinite(x) else "—"
+
+
+class TrajectoryExplorer(Exploration):
+    r"""An optimizer's path on a contour plot and its loss curve, per slider setting.
+
+    Args:
+        objective: the objective (``optlib.objectives``).
+        optimizer: optimizer class or factory called with keyword hyperparameters;
+            slider hyperparameters arrive as arrays of shape ``(n1, ..., nk, 1)``.
+        sliders: the sliders, one per hyperparameter.
+        fixed: further hyperparameters, held constant.
+        steps: steps per run.
+        start: start point (default ``objective.start``).
+        eigenbasis: add a panel with the path in the Hessian's eigenbasis
+            (for a rotated :class:`~optlib.objectives.Quadratic`).
+        note: optional ``note(values) -> str`` appended to the readout, e.g. a
+            closed-form prediction for these slider values.
+        name: short name for benchmarks and the HTML.
+
+    Examples:
+        >>> from optlib import GradientDescent
+        >>> from optlib.objectives import Quadratic
+        >>> ex = TrajectoryExplorer(Quadratic(), GradientDescent,
+        ...                         [Slider("lr", [0.01, 0.05, 0.09])], steps=30)
+        >>> ex.frame((2,))[1].startswith("α = 0.09")
+        True
+    """
+
+    def __init__(self, objective, optimizer, sliders, *, fixed=None, steps: int = 60,
+                 start=None, eigenbasis: bool = False, note=None, name: str = "trajectory",
+                 color: str | None = None, width: float | None = None, height: float = 3.6,
+                 dpi: int = 80):
+        self.objective = objective
+        self.steps = steps
+        self.note = note
+        self.name = name
+        self.eigenbasis = eigenbasis
+        self._color = color or COLORS.get(getattr(optimizer, "__name__", ""), "#d62728")
+        sliders = list(sliders)
+        grids = np.meshgrid(*[np.asarray(s.values) for s in sliders], indexing="ij")
+        hyper = {s.name: g[..., None] for s, g in zip(sliders, grids)}
+        hyper.update(fixed or {})
+        self.optimizer = optimizer(**hyper)
+        start = objective.start if start is None else np.asarray(start, dtype=float)
+        self.trajectory = run(self.optimizer, objective, start, steps)
+        self._gap = np.maximum(self.trajectory.losses - objective.min_value, 1e-300)
+        width = width if width is not None else (12.0 if eigenbasis else 9.0)
+        super().__init__(sliders, width=width, height=height, dpi=dpi)
+
+    def _draw(self, fig):
+        n = 3 if self.eigenbasis else 2
+        axes = fig.subplots(1, n, width_ratios=[1.6] * (n - 1) + [1])
+        contour(axes[0], self.objective)
+        axes[0].set_title(self.objective.name)
+        artists = {
+            "path": axes[0].plot([], [], "-o", color=self._color, lw=1.5, ms=2.5, mec="none")[0],
+            "end": axes[0].plot([], [], "o", color=self._color, ms=7, mec="black")[0],
+        }
+        if self.eigenbasis:
+            flat = Quadratic(curvatures=self.objective.curvatures)
+            contour(axes[1], flat, xlabel="$u_1$ (flat eigendirection)",
+                    ylabel="$u_2$ (steep eigendirection)")
+            axes[1].set_title("the same run in the eigenbasis")
+            artists["eigen"] = axes[1].plot([], [], "-", color=self._color, lw=1.5)[0]
+        finite = self._gap[np.isfinite(self._gap)]
+        lo = max(finite.min(), 1e-12) if finite.size else 1e-12
+        hi = max(finite.max(), lo * 10) if finite.size else 1.0
+        loss_axes(axes[-1], self.steps, title=r"$f(w_t) - f^*$", ylim=(lo / 3, hi * 3))
+        axes[-1].set_title("loss")
+        artists["loss"] = axes[-1].plot([], [], "-", color=self._color, lw=1.5)[0]
+        return artists
+
+    def frame(self, index):
+        index = tuple(index)
+        pts = self.trajectory.points[(slice(None),) + index]
+        gap = self._gap[(slice(None),) + index]
+        finite = np.all(np.isfinite(pts), axis=-1)
+        last = pts[finite][-1:]
+        data = {"path": (pts[:, 0], pts[:, 1]),
+                "end": (last[:, 0], last[:, 1]),
+                "loss": (np.arange(self.steps + 1), gap)}
+        if self.eigenbasis:
+            u = (pts - self.objective.minimum) @ self.objective.eigenvectors
+            data["eigen"] = (u[:, 0], u[:, 1])
+        return data, self._readout(index, gap)
+
+    def _readout(self, index, gap) -> str:
+        values = self.values(index)
+        head = ", ".join(f"{s.label} = {s.text(i)}" for s, i in zip(self.sliders, index))
+        diverged_at = np.asarray(self.trajectory.diverged_at)[index]
+        if diverged_at >= 0:
+            body = f"<b>diverged</b> at step {int(diverged_at)}"
+        else:
+            body = f"after {self.steps} steps f(w) − f* = {_fmt(gap[-1])}"
+        text = f"{head}: {body}"
+        if self.note is not None:
+            text += f"; {self.note(values)}"
+        return text
+
+
+# --------------------------------------------------------------------------
+# Momentum: the convergence-rate map over (α, β) with a probe
+# --------------------------------------------------------------------------
+class MomentumRateExplorer(Exploration):
+    r"""Heatmap of momentum's rate over (α, β) on a quadratic, with a movable probe.
+
+    The map shows the spectral radius of the iteration matrix
+    (:func:`optlib.analysis.momentum_spectral_radius`); the star marks the
+    theoretical optimum :func:`optlib.analysis.momentum_optimal`. The probe's
+    (α, β) run is drawn on the contour plot, and the readout compares its
+    measured rate with the predicted one.
+    """
+
+    name = "momentum_rate"
+
+    def __init__(self, objective=None, lrs=None, betas=None, steps: int = 80, fine: int = 160,
+                 dpi: int = 80):
+        self.objective = objective if objective is not None else Quadratic()
+        lam = self.objective.curvatures
+        limit = analysis.gd_stability_limit(lam)
+        lrs = np.geomspace(limit / 20, limit * 20, 17) if lrs is None else lrs
+        betas = np.round(np.linspace(0.0, 0.95, 20), 4) if betas is None else betas
+        self.steps = steps
+        self.optimum = analysis.momentum_optimal(lam)
+        sliders = [Slider("lr", lrs, initial=self.optimum.lr),
+                   Slider("beta", betas, initial=self.optimum.beta, fmt="{:.2f}")]
+        self._fine_lr = np.geomspace(min(lrs), max(lrs), fine)
+        self._fine_beta = np.linspace(min(betas), max(betas), fine)
+        self._rates = analysis.momentum_spectral_radius(self._fine_lr[None, :],
+                                                        self._fine_beta[:, None], lam)
+        grid_lr, grid_beta = np.meshgrid(sliders[0].values, sliders[1].values, indexing="ij")
+        self.trajectory = run(Momentum(lr=grid_lr[..., None], beta=grid_beta[..., None]),
+                              self.objective, self.objective.start, steps)
+        self.predicted = analysis.momentum_spectral_radius(grid_lr, grid_beta, lam)
+        super().__init__(sliders, width=10.0, height=3.8, dpi=dpi)
+
+    def _draw(self, fig):
+        ax_map, ax_path = fig.subplots(1, 2, width_ratios=[1, 1.4])
+        import matplotlib
+
+        cmap = matplotlib.colormaps["viridis_r"].with_extremes(over="0.75")
+        image = ax_map.pcolormesh(self._fine_lr, self._fine_beta, self._rates, cmap=cmap,
+                                  vmin=self.optimum.rate * 0.9, vmax=1.0, shading="auto")
+        ax_map.contour(self._fine_lr, self._fine_beta, self._rates, levels=[1.0],
+                       colors="red", linewidths=1.0)
+        ax_map.set_xscale("log")
+        ax_map.plot([self.optimum.lr], [self.optimum.beta], "*", color="gold", ms=13,
+                    mec="black", label="optimum")
+        ax_map.set_xlabel(r"learning rate $\alpha$")
+        ax_map.set_ylabel(r"momentum $\beta$")
+        ax_map.set_title(r"rate $\rho(\alpha, \beta)$ (grey: diverges)")
+        fig.colorbar(image, ax=ax_map, extend="max", label=r"$\rho$ (lower is faster)")
+        contour(ax_path, self.objective)
+        ax_path.set_title("the probe's run")
+        color = COLORS["Momentum"]
+        return {
+            "probe": ax_map.plot([], [], "o", color="white", ms=8, mec="black")[0],
+            "path": ax_path.plot([], [], "-o", color=color, lw=1.5, ms=2.5, mec="none")[0],
+        }
+
+    def frame(self, index):
+        i, j = index
+        pts = self.trajectory.points[:, i, j]
+        lr, beta = self.sliders[0].values[i], self.sliders[1].values[j]
+        rho = float(self.predicted[i, j])
+        if self.trajectory.diverged[i, j]:
+            measured = f"<b>diverged</b> at step {int(self.trajectory.diverged_at[i, j])}"
+        else:
+            measured = f"measured rate {_fmt(self._measured(i, j))}"
+        regime = analysis.momentum_regime(lr, beta, self.objective.curvatures[-1])
+        readout = (f"α = {self.sliders[0].text(i)}, β = {self.sliders[1].text(j)}: predicted "
+                   f"rate ρ = {_fmt(rho)}, {measured}; steep direction: {regime}. "
+                   f"Optimum α* = {_fmt(self.optimum.lr)}, β* = {_fmt(self.optimum.beta)}, "
+                   f"ρ* = {_fmt(self.optimum.rate)}")
+        return {"probe": ([lr], [beta]), "path": (pts[:, 0], pts[:, 1])}, readout
+
+    def _measured(self, i, j) -> float:
+        d = np.linalg.norm(self.trajectory.points[:, i, j] - self.objective.minimum, axis=-1)
+        use = np.flatnonzero(d > 1e-9 * d[0])
+        if use.size < 10:
+            return float("nan")
+        tail = use[use.size // 2:]
+        return float(np.exp(np.polyfit(tail, np.log(d[tail]), 1)[0]))
+
+
+# --------------------------------------------------------------------------
+# Exponentially weighted averages
+# --------------------------------------------------------------------------
+class EMAExplorer(Exploration):
+    r"""The weights of an exponentially weighted average, and the average of a noisy signal.
+
+    .. math::
+
+        v_t = \beta\, v_{t-1} + (1-\beta)\, g_t = \sum_{k=1}^{t} (1-\beta)\beta^{t-k} g_k
+
+    Left: the weight of :math:`g_{t-k}` in :math:`v_t`; the dashed line marks the
+    window :math:`1/(1-\beta)`. Right: a noisy signal, its average (biased
+    toward 0 at the start) and the bias-corrected average :math:`v_t/(1-\beta^t)`.
+    """
+
+    name = "ema"
+
+    def __init__(self, betas=None, steps: int = 100, lags: int = 60, seed: int = 0,
+                 dpi: int = 80):
+        betas = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98) if betas is None else betas
+        self.steps, self.lags = steps, lags
+        rng = np.random.default_rng(seed)
+        t = np.arange(1, steps + 1)
+        self.signal = 1.0 + 0.5 * np.sin(t / 12.0) + rng.normal(0.0, 0.4, steps)
+        beta = np.asarray(betas, dtype=float)[:, None]
+        # v_t for every beta at once, exactly as Momentum's buffer accumulates it.
+        v = np.zeros((beta.shape[0], steps))
+        acc = np.zeros((beta.shape[0], 1))
+        for k in range(steps):
+            acc = beta * acc + (1.0 - beta) * self.signal[k]
+            v[:, k] = acc[:, 0]
+        self.average = v
+        self.corrected = v / analysis.ema_bias(beta, t[None, :])
+        super().__init__([Slider("beta", betas, initial=0.9, fmt="{:.2f}")], width=9.0,
+                         height=3.4, dpi=dpi)
+
+    def _draw(self, fig):
+        ax_w, ax_s = fig.subplots(1, 2)
+        ax_w.set_xlim(-0.5, self.lags + 0.5)
+        ax_w.set_ylim(0, 1.05)
+        ax_w.set_xlabel(r"lag $k$ (weight of $g_{t-k}$)")
+        ax_w.set_ylabel("weight")
+        ax_w.set_title(r"weights $(1-\beta)\beta^k$")
+        ax_s.plot(np.arange(1, self.steps + 1), self.signal, ".", color="0.6", ms=4,
+                  label="signal $g_t$")
+        ax_s.set_xlim(0, self.steps)
+        ax_s.set_ylim(min(0.0, self.signal.min()) - 0.1, self.signal.max() + 0.1)
+        ax_s.set_xlabel("step $t$")
+        ax_s.set_ylabel("value")
+        ax_s.set_title("the average of a noisy signal")
+        artists = {
+            "weights": ax_w.plot([], [], "-", color=COLORS["Momentum"], lw=4)[0],
+            "window": ax_w.plot([], [], "--", color="black", lw=1)[0],
+            "average": ax_s.plot([], [], "-", color=COLORS["Momentum"], lw=2,
+                                 label=r"$v_t$")[0],
+            "corrected": ax_s.plot([], [], "--", color=COLORS["Adam"], lw=2,
+                                   label=r"$v_t / (1-\beta^t)$")[0],
+        }
+        ax_s.legend(loc="lower right", fontsize=8)
+        return artists
+
+    def frame(self, index):
+        (i,) = index
+        beta = self.sliders[0].values[i]
+        k = np.arange(self.lags + 1, dtype=float)
+        w = (1.0 - beta) * beta ** k
+        # stems: (k, 0) → (k, w), separated by breaks
+        sx = np.column_stack([k, k, np.full_like(k, np.nan)]).ravel()
+        sy = np.column_stack([np.zeros_like(w), w, np.full_like(w, np.nan)]).ravel()
+        window = analysis.ema_window(beta)
+        t = np.arange(1, self.steps + 1)
+        readout = (f"β = {self.sliders[0].text(i)}: window 1/(1−β) ≈ {_fmt(window)} steps; "
+                   f"after 1 step the average is (1−β)·g₁ = {_fmt(1 - beta)}·g₁, after 10 steps "
+                   f"the weights sum to 1 − β¹⁰ = {_fmt(analysis.ema_bias(beta, 10))}")
+        return {"weights": (sx, sy), "window": ([window, window], [0, 1.05]),
+                "average": (t, self.average[i]), "corrected": (t, self.corrected[i])}, readout

@@ -27,7 +27,7 @@ book: $(STAMP)
 	@echo "The book is at $(CURDIR)/_build/html/index.html (make serve shows it at http://localhost:8000)"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS))
+	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval --nbval-current-env $(NOTEBOOKS))
 
 bench: $(STAMP)
 	@$(BIN)/python -m bench

@@ -39,6 +39,7 @@ import numpy as np
 __all__ = [
     "OBJECTIVES",
     "Beale",
+    "LinearRegression",
     "Objective",
     "Quadratic",
     "Rosenbrock",
@@ -144,6 +145,8 @@ class Objective(abc.ABC):
     """
 
     name: str = "Objective"
+    #: axis labels of the two coordinates, for plots
+    labels: tuple[str, str] = ("$W_1$", "$W_2$")
     min_value: float
     bounds: tuple[tuple[float, float], tuple[float, float]]
     _minimum: np.ndarray
@@ -400,6 +403,8 @@ class Quadratic(Objective):
         value = dx * gx
         value += dy * gy
         value *= 0.5
+        if self.min_value:
+            value += self.min_value
         return value, grad
 
     def _value(self, p: np.ndarray) -> np.ndarray:
@@ -600,6 +605,67 @@ class Saddle(Objective):
         return _symmetric(np.full_like(x, self.a), np.zeros_like(x), self.b * (3.0 * y**2 - 1.0))
 
 
+class LinearRegression(Quadratic):
+    r"""Fitting a line :math:`\hat y = W x + b` by least squares: a bowl in :math:`(W, b)`.
+
+    .. math::
+
+        f(W, b) = rac{1}{2n} \sum_{i=1}^{n} (W x_i + b - y_i)^2
+
+    is a quadratic with Hessian
+    :math:`H = egin{pmatrix} \overline{x^2} & ar x \ ar x & 1 \end{pmatrix}`:
+    when the inputs are not centred (:math:`ar x^2` close to
+    :math:`\overline{x^2}`), it is an elongated, rotated bowl, the two-parameter
+    problem of the momentum chapter, with gradients :math:`dW` and :math:`db`.
+
+    Coordinate 1 is :math:`W`, coordinate 2 is :math:`b`. The minimum is the
+    least-squares line and ``min_value`` the remaining half mean squared error.
+
+    Args:
+        x, y: the data, equal-length 1-d sequences of finite numbers with at least
+            two distinct x values. Default: 40 points with x uniform in [1, 4]
+            and :math:`y = 1.5 x + 2 + \mathcal N(0, 0.5^2)` (seed 0).
+        start: start point (W, b); default (−1, −1).
+    """
+
+    name = "Line fit (least squares)"
+    labels = ("$W$", "$b$")
+
+    def __init__(self, x=None, y=None, start=(-1.0, -1.0)):
+        if x is None and y is None:
+            rng = np.random.default_rng(0)
+            x = rng.uniform(1.0, 4.0, 40)
+            y = 1.5 * x + 2.0 + rng.normal(0.0, 0.5, 40)
+        xs, ys = (np.asarray(v, dtype=np.float64) if np.asarray(v).dtype.kind in "iuf" else None
+                  for v in (x, y))
+        if xs is None or ys is None:
+            raise TypeError(f"x and y must be sequences of real numbers, got x={reprlib.repr(x)}, "
+                            f"y={reprlib.repr(y)}")
+        if xs.ndim != 1 or xs.shape != ys.shape or not np.all(np.isfinite(xs)) \
+                or not np.all(np.isfinite(ys)) or np.ptp(xs) == 0:
+            raise ValueError("x and y must be finite 1-d sequences of equal length with at least "
+                             f"two distinct x values, got x of shape {xs.shape} and y of shape "
+                             f"{ys.shape}")
+        self.x, self.y = xs, ys
+        hessian = np.array([[np.mean(xs * xs), np.mean(xs)], [np.mean(xs), 1.0]])
+        center = np.linalg.solve(hessian, [np.mean(xs * ys), np.mean(ys)])
+        lambdas, vectors = np.linalg.eigh(hessian)
+        angle = math.atan2(vectors[1, 0], vectors[0, 0])
+        super().__init__(curvatures=tuple(lambdas), angle=angle, center=tuple(center))
+        self.min_value = 0.5 * float(np.mean((center[0] * xs + center[1] - ys) ** 2))
+        self._start = _frozen(_pair("start", start))
+        # The window spans start and minimum with a margin (the level set through the
+        # start would be a long diagonal strip, mostly empty).
+        lo = np.minimum(self._start, self._minimum)
+        hi = np.maximum(self._start, self._minimum)
+        pad = 0.35 * np.maximum(hi - lo, 1.0)
+        self.bounds = ((float(lo[0] - pad[0]), float(hi[0] + pad[0])),
+                       (float(lo[1] - pad[1]), float(hi[1] + pad[1])))
+
+    def _params(self) -> dict[str, object]:
+        return {"n": len(self.x)}
+
+
 #: Short keys to zero-argument factories of the default objectives.
 OBJECTIVES: dict[str, Callable[[], Objective]] = {
     "quadratic": Quadratic,
@@ -607,4 +673,5 @@ OBJECTIVES: dict[str, Callable[[], Objective]] = {
     "rosenbrock": Rosenbrock,
     "beale": Beale,
     "saddle": Saddle,
+    "line_fit": LinearRegression,
 }

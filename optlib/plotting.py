@@ -36,8 +36,8 @@ def new_figure(width: float = 9.0, height: float = 3.6, dpi: int = 80) -> Figure
     return fig
 
 
-def contour(ax, objective, n: int = 160, levels: int = 14, xlabel: str = "$W_1$",
-            ylabel: str = "$W_2$", mark_minimum: bool = True):
+def contour(ax, objective, n: int = 160, levels: int = 14, xlabel: str | None = None,
+            ylabel: str | None = None, mark_minimum: bool = True):
     """Filled contour plot of ``objective`` over its ``bounds`` on ``ax``.
 
     Levels are geometric in :math:`f - f^* + \\delta` so both flat and steep
@@ -58,8 +58,9 @@ def contour(ax, objective, n: int = 160, levels: int = 14, xlabel: str = "$W_1$"
     (x0, x1), (y0, y1) = objective.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    labels = getattr(objective, "labels", ("$W_1$", "$W_2$"))
+    ax.set_xlabel(labels[0] if xlabel is None else xlabel)
+    ax.set_ylabel(labels[1] if ylabel is None else ylabel)
     return cs
 
 

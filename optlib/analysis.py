@@ -94,6 +94,17 @@ def _curvatures(curvatures) -> np.ndarray:
     return lam
 
 
+def _curvature_values(curvature) -> np.ndarray:
+    """Finite real curvature(s), any sign (a saddle direction is allowed)."""
+    arr = np.asarray(curvature)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"curvature must be a real number or array, got "
+                        f"curvature={describe(curvature)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"curvature must be finite, got curvature={describe(curvature)}")
+    return arr.astype(np.float64)
+
+
 def _scalar_or_array(x):
     x = np.asarray(x)
     return float(x) if x.ndim == 0 else x
@@ -182,7 +193,7 @@ def momentum_iteration_matrix(lr, beta, curvature):
         Array of shape ``broadcast(lr, beta, curvature).shape + (2, 2)``.
     """
     lr, beta = _lr_beta(lr, beta)
-    lam = np.asarray(curvature, dtype=np.float64)
+    lam = _curvature_values(curvature)
     lr, beta, lam = np.broadcast_arrays(lr, beta, lam)
     m = np.empty(lr.shape + (2, 2))
     m[..., 0, 0] = 1.0 - lr * (1.0 - beta) * lam
@@ -228,14 +239,27 @@ def momentum_spectral_radius(lr, beta, curvatures):
 def momentum_regime(lr, beta, curvature):
     r"""How momentum moves along a direction of curvature :math:`\lambda`.
 
-    Returns, element by element, one of
+    Returns, element by element (``lr``, ``beta`` and ``curvature`` broadcast),
+    one of
 
     * ``"monotone"``: real eigenvalues in [0, 1): the error decays without sign flips;
-    * ``"oscillating"``: real negative eigenvalue(s) of modulus < 1: sign flips each step;
+    * ``"oscillating"``: a real negative eigenvalue of modulus < 1: sign flips each step;
     * ``"ripples"``: complex eigenvalues (modulus :math:`\sqrt\beta`): a decaying spiral;
     * ``"divergent"``: spectral radius ≥ 1.
+
+    Args:
+        lr, beta: hyperparameters (scalars or arrays).
+        curvature: one positive curvature per element (not a list of a
+            quadratic's curvatures: ask about each direction separately).
     """
-    sig = momentum_eigenvalues(lr, beta, curvature)[..., 0, :]
+    lam = _curvature_values(curvature)
+    if np.any(lam <= 0):
+        raise ValueError(f"curvature must be positive, got curvature={describe(curvature)}")
+    lr, beta = _lr_beta(lr, beta)
+    lr, beta, lam = np.broadcast_arrays(lr, beta, lam)
+    trace = 1.0 + beta - lr * (1.0 - beta) * lam
+    root = np.sqrt((trace ** 2 - 4.0 * beta).astype(np.complex128))
+    sig = np.stack([(trace + root) / 2.0, (trace - root) / 2.0], axis=-1)
     radius = np.abs(sig).max(axis=-1)
     complex_ = np.abs(sig.imag).max(axis=-1) > 0
     negative = (sig.real < 0).any(axis=-1)

@@ -71,24 +71,31 @@ class Trajectory:
         Args:
             tol: positive tolerance on the loss gap.
         """
-        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+        if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.integer,
+                                                                      np.floating)):
+            raise TypeError(f"tol must be a positive finite number, got tol={describe(tol)}")
+        if not (np.isfinite(tol) and tol > 0):
             raise ValueError(f"tol must be a positive finite number, got tol={describe(tol)}")
         reached = (self.losses - self.objective.min_value) <= tol
         first = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
         return int(first) if first.ndim == 0 else first
 
-    def rate(self, skip: int = 0, floor: float = 1e-10):
+    def rate(self, skip: int = 0, floor: float = 1e-300):
         r"""Measured linear convergence rate per step.
 
         Fits :math:`\log \lVert w_t - w^*\rVert \approx c + t \log \rho` by least
-        squares over the steps from ``skip`` on while the distance is above
-        ``floor`` times the initial distance (before round-off dominates), and
-        returns :math:`\rho`; ``nan`` for diverged runs or too few points.
+        squares over the steps from ``skip`` on, while the distance is above
+        ``floor`` times the initial distance and above round-off
+        (:math:`100\,\epsilon_{\text{mach}} \lVert w^* \rVert`), and returns
+        :math:`\rho`; ``nan`` for diverged runs and where fewer than 3 points remain.
+        In an oscillating (complex) regime, use a long run: the fit averages over
+        the ripples.
         """
         d = self.distances()
-        d0 = d[0]
+        minimum = np.asarray(self.objective.minimum, dtype=np.float64)
+        bottom = np.maximum(floor * d[0], 100 * np.finfo(np.float64).eps * np.linalg.norm(minimum))
         t = np.arange(d.shape[0], dtype=np.float64).reshape((-1,) + (1,) * (d.ndim - 1))
-        use = (t >= skip) & np.isfinite(d) & (d > floor * d0) & (d > 0)
+        use = (t >= skip) & np.isfinite(d) & (d > bottom) & (d > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             logd = np.where(use, np.log(np.where(use, d, 1.0)), 0.0)
             n = use.sum(axis=0)
@@ -97,7 +104,7 @@ class Trajectory:
             cov = (np.where(use, (t - tm) * (logd - lm), 0.0)).sum(axis=0)
             var = (np.where(use, (t - tm) ** 2, 0.0)).sum(axis=0)
             rho = np.exp(cov / var)
-        rho = np.where((n >= 3) & (var > 0), rho, np.nan)
+        rho = np.where((n >= 3) & (var > 0) & ~np.asarray(self.diverged), rho, np.nan)
         return float(rho) if rho.ndim == 0 else rho
 
 
@@ -151,16 +158,22 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
     """
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an optlib optimizer, got optimizer={describe(optimizer)}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
+    if steps < 0:
         raise ValueError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
     steps = int(steps)
     w = _batch_start(optimizer, w0)
     batch = w.shape[:-1]
 
-    if max_loss is not None and (isinstance(max_loss, bool) or not isinstance(
-            max_loss, (int, float)) or not np.isfinite(max_loss)):
-        raise ValueError(f"max_loss must be a finite number or None, got "
-                         f"max_loss={describe(max_loss)}")
+    if max_loss is not None:
+        if isinstance(max_loss, (bool, np.bool_)) or not isinstance(
+                max_loss, (int, float, np.integer, np.floating)):
+            raise TypeError(f"max_loss must be a finite number or None, got "
+                            f"max_loss={describe(max_loss)}")
+        if not np.isfinite(max_loss):
+            raise ValueError(f"max_loss must be a finite number or None, got "
+                             f"max_loss={describe(max_loss)}")
     value_and_grad = getattr(objective, "value_and_grad", None) or (
         lambda x: (objective.value(x), objective.grad(x)))
 

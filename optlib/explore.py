@@ -29,6 +29,7 @@ import html
 import io
 import itertools
 import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,9 @@ __all__ = [
 # How hyperparameters are shown to readers.
 SYMBOLS = {"lr": "α", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε",
            "weight_decay": "λ", "angle": "θ", "t": "t"}
+
+#: Set to "1" (the book build does) to display explorations without the live widget.
+STATIC_ONLY_ENV = "OPTLIB_STATIC_EXPLORATIONS"
 
 _SCALE = 10          # pixel coordinates are stored in tenths of a pixel
 _BREAK = -32768      # int16 sentinel that ends a polyline
@@ -397,6 +401,10 @@ class Exploration:
     # -- display ---------------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": repr(self), "text/html": self.static_html()}
+        if os.environ.get(STATIC_ONLY_ENV) == "1":
+            # Building the static book: no kernel will ever drive a widget, and a widget
+            # would only add its state (and CDN scripts) to the page.
+            return bundle
         try:
             view = self.widget()._repr_mimebundle_()
         except Exception:  # no widget front end (e.g. plain Python): static view only

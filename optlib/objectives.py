@@ -610,11 +610,11 @@ class LinearRegression(Quadratic):
 
     .. math::
 
-        f(W, b) = rac{1}{2n} \sum_{i=1}^{n} (W x_i + b - y_i)^2
+        f(W, b) = \frac{1}{2n} \sum_{i=1}^{n} (W x_i + b - y_i)^2
 
     is a quadratic with Hessian
-    :math:`H = egin{pmatrix} \overline{x^2} & ar x \ ar x & 1 \end{pmatrix}`:
-    when the inputs are not centred (:math:`ar x^2` close to
+    :math:`H = \begin{pmatrix} \overline{x^2} & \bar x \\ \bar x & 1 \end{pmatrix}`:
+    when the inputs are not centred (:math:`\bar x^2` close to
     :math:`\overline{x^2}`), it is an elongated, rotated bowl, the two-parameter
     problem of the momentum chapter, with gradients :math:`dW` and :math:`db`.
 

@@ -471,19 +471,21 @@ def test_repr_shows_constructor_arguments(objective, text):
 
 
 def test_registry_factories_and_names():
-    assert set(OBJECTIVES) == {"quadratic", "rotated_quadratic", "rosenbrock", "beale", "saddle"}
+    assert set(OBJECTIVES) == {"quadratic", "rotated_quadratic", "rosenbrock", "beale", "saddle",
+                               "line_fit"}
     made = {key: factory() for key, factory in OBJECTIVES.items()}
     assert all(isinstance(obj, Objective) for obj in made.values())
     assert made["rotated_quadratic"].angle == pytest.approx(math.pi / 6)
     assert made["quadratic"].angle == 0.0
     assert made["quadratic"].name == "Elongated quadratic"
-    names = [made[key].name for key in ("rosenbrock", "beale", "saddle")]
-    assert names == ["Rosenbrock", "Beale", "Saddle"]
+    names = [made[key].name for key in ("rosenbrock", "beale", "saddle", "line_fit")]
+    assert names == ["Rosenbrock", "Beale", "Saddle", "Line fit (least squares)"]
     assert made["quadratic"] is not OBJECTIVES["quadratic"]()
 
 
 def test_public_names():
-    expected = {"OBJECTIVES", "Beale", "Objective", "Quadratic", "Rosenbrock", "Saddle"}
+    expected = {"OBJECTIVES", "Beale", "LinearRegression", "Objective", "Quadratic", "Rosenbrock",
+                "Saddle"}
     assert set(objectives.__all__) == expected
     assert all(hasattr(objectives, name) for name in expected)
     with pytest.raises(TypeError):
@@ -544,3 +546,54 @@ def test_bad_points_are_rejected(method, w, error, match):
 def test_bad_parameters_are_rejected(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+# --------------------------------------------------------------------------
+# LinearRegression: the (W, b) bowl of a least-squares line fit
+# --------------------------------------------------------------------------
+
+
+def test_line_fit_value_and_gradient_equal_the_data_formulas():
+    """f(W, b) = ½ mean((W x + b − y)²), dW = mean(r x), db = mean(r), computed from the data."""
+    from optlib.objectives import LinearRegression
+
+    f = LinearRegression()
+    rng = np.random.default_rng(3)
+    for w in rng.uniform(-3, 3, size=(20, 2)):
+        r = w[0] * f.x + w[1] - f.y
+        assert float(f.value(w)) == pytest.approx(0.5 * np.mean(r**2), rel=1e-12)
+        np.testing.assert_allclose(f.grad(w), [np.mean(r * f.x), np.mean(r)], rtol=1e-10,
+                                   atol=1e-12)
+
+
+def test_line_fit_minimum_is_the_least_squares_line():
+    """The minimum equals numpy's polyfit line; min_value is the half mean squared residual."""
+    from optlib.objectives import LinearRegression
+
+    x = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
+    y = np.array([2.9, 5.2, 6.8, 9.1, 13.0])
+    f = LinearRegression(x, y)
+    slope, intercept = np.polyfit(x, y, 1)
+    np.testing.assert_allclose(f.minimum, [slope, intercept], rtol=1e-10)
+    residual = slope * x + intercept - y
+    assert f.min_value == pytest.approx(0.5 * np.mean(residual**2), rel=1e-10)
+    assert float(f.value(f.minimum)) == pytest.approx(f.min_value, rel=1e-10)
+    np.testing.assert_allclose(f.grad(f.minimum), [0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(f.hessian, [[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]],
+                               rtol=1e-12)
+    assert f.condition_number > 10  # uncentred inputs: an elongated bowl
+    assert f.labels == ("$W$", "$b$")
+
+
+@pytest.mark.parametrize("x, y, error", [
+    ([1.0, 1.0, 1.0], [1.0, 2.0, 3.0], ValueError),     # one distinct x
+    ([1.0, 2.0], [1.0, 2.0, 3.0], ValueError),          # lengths differ
+    ([1.0, np.nan], [1.0, 2.0], ValueError),
+    (["a", "b"], [1.0, 2.0], TypeError),
+])
+def test_line_fit_rejects_bad_data(x, y, error):
+    """Bad data raise with a message naming x and y."""
+    from optlib.objectives import LinearRegression
+
+    with pytest.raises(error, match="x and y"):
+        LinearRegression(x, y)

@@ -94,7 +94,7 @@ class Exercise:
 
     def _check_numbers(self, answer, want) -> Feedback:
         want_arr = np.atleast_1d(np.asarray(want, dtype=float))
-        if isinstance(answer, (bool, np.bool_)) or isinstance(answer, str):
+        if answer is None or isinstance(answer, (bool, np.bool_, str)):
             return self._wrong(f"Exercise {self.id} expects {self._kind(want_arr)}, got "
                                f"{answer!r}.")
         try:

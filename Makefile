@@ -8,7 +8,7 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: book test bench lab serve clean torch venv
+.PHONY: book test bench lab serve clean torch venv notebooks
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python -m bench
+
+# Re-execute the chapter notebooks in place (after changing optlib): nbval compares these outputs.
+notebooks: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters

@@ -346,3 +346,327 @@ def adam_bias_correction(beta1, beta2, t) -> BiasCorrection:
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.sqrt(second) / first
     return BiasCorrection(first=first, second=second, step_scale=_scalar_or_array(scale))
+
+
+# --------------------------------------------------------------------------
+# --- chapter 1 additions ---
+# Gradient descent's per-direction behaviour and its cost in steps
+# (chapters/01_oscillation.ipynb; tested in tests/test_ch01_additions.py).
+# --------------------------------------------------------------------------
+__all__ += ["gd_regime", "gd_steps_to_tolerance"]
+
+
+def gd_regime(lr, curvature):
+    r"""How gradient descent moves along one direction of curvature :math:`\lambda`.
+
+    Along an eigendirection the error :math:`e_t` (distance to the minimum along
+    that direction) is multiplied by the same factor every step,
+
+    .. math::
+
+        e_{t+1} = (1 - \alpha\lambda)\, e_t ,
+
+    so its sign and size tell the whole story. Returns, element by element
+    (``lr`` and ``curvature`` broadcast), one of
+
+    * ``"monotone"``: :math:`0 \le 1 - \alpha\lambda < 1` (:math:`\alpha\lambda \le 1`):
+      the error shrinks without changing sign (the ball rolls down one side);
+    * ``"oscillating"``: :math:`-1 < 1 - \alpha\lambda < 0`
+      (:math:`1 < \alpha\lambda < 2`): the error flips sign every step and
+      shrinks (the ball overshoots the valley floor, less each time);
+    * ``"divergent"``: :math:`|1 - \alpha\lambda| \ge 1` (:math:`\alpha\lambda \ge 2`):
+      the error does not shrink (it grows for :math:`\alpha\lambda > 2`).
+
+    Args:
+        lr: learning rate(s) :math:`\alpha > 0`, scalar or array.
+        curvature: positive curvature(s) :math:`\lambda`, scalar or array (one
+            direction per element, not a list of a quadratic's curvatures to reduce).
+
+    Returns:
+        ``str`` for scalar input, else an array of strings of the broadcast shape.
+
+    Raises:
+        TypeError, ValueError: for a non-numeric, non-finite or non-positive
+            ``lr`` or ``curvature``.
+
+    Examples:
+        >>> gd_regime(0.03, 25.0), gd_regime(0.05, 25.0), gd_regime(0.085, 25.0)
+        ('monotone', 'oscillating', 'divergent')
+    """
+    lr = np.asarray(hyperparameter("lr", lr, low=0.0, low_inclusive=False))
+    lam = np.asarray(curvature)
+    if isinstance(curvature, (bool, np.bool_)) or lam.dtype.kind not in "iuf":
+        raise TypeError(f"curvature must be a positive real number or array, got "
+                        f"curvature={describe(curvature)}")
+    if lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError(f"curvature must be positive and finite, got "
+                         f"curvature={describe(curvature)}")
+    factor = 1.0 - lr * lam.astype(np.float64)
+    out = np.where(np.abs(factor) >= 1.0, "divergent",
+                   np.where(factor < 0.0, "oscillating", "monotone"))
+    return str(out) if out.ndim == 0 else out
+
+
+def gd_steps_to_tolerance(lr, curvatures, tol):
+    r"""Steps gradient descent needs to shrink the error by the factor ``tol``, from any start.
+
+    Every eigendirection's error shrinks by :math:`|1 - \alpha\lambda_i|` per step,
+    so with the rate :math:`\rho = \max_i |1 - \alpha\lambda_i|` (:func:`gd_rate`)
+
+    .. math::
+
+        \lVert w_t - w^* \rVert \le \rho^{\,t}\, \lVert w_0 - w^* \rVert ,
+
+    with equality when the start lies along a slowest direction, or when every
+    factor equals :math:`\rho` (as at the best constant rate
+    :math:`\alpha^* = 2/(\lambda_{\min} + \lambda_{\max})`, see :func:`gd_optimal`).
+    The guaranteed number of steps is the smallest :math:`t` with
+    :math:`\rho^t \le \text{tol}`:
+
+    .. math::
+
+        t = \left\lceil \frac{\ln(1/\text{tol})}{\ln(1/\rho)} \right\rceil .
+
+    At :math:`\alpha^*`, :math:`\rho = (\kappa - 1)/(\kappa + 1)` and
+    :math:`\ln(1/\rho) = 2\,\mathrm{artanh}(1/\kappa) \approx 2/\kappa`, so
+    :math:`t \approx \tfrac{\kappa}{2} \ln(1/\text{tol})`: the cost grows linearly
+    with the condition number :math:`\kappa`.
+
+    Args:
+        lr: learning rate(s) :math:`\alpha`, scalar or array.
+        curvatures: the :math:`\lambda_i` (or an objective with ``curvatures``).
+        tol: the factor by which the distance to the minimum must shrink,
+            in (0, 1).
+
+    Returns:
+        A float holding a whole number (``inf`` where :math:`\rho \ge 1`: no
+        convergence; 1 where :math:`\rho = 0`), or an array of them shaped like ``lr``.
+
+    Examples:
+        >>> gd_steps_to_tolerance(2 / 26, (1.0, 25.0), 1e-6)   # ln(1e6) / ln(26/24)
+        173.0
+    """
+    tol = hyperparameter("tol", tol, low=0.0, high=1.0, low_inclusive=False)
+    rho = np.asarray(gd_rate(lr, curvatures))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log(tol) / np.log(rho)
+        # Guard against round-off pushing an exact whole number just above itself.
+        whole = np.ceil(ratio - 1e-9 * np.maximum(np.abs(ratio), 1.0))
+    steps = np.where(rho >= 1.0, np.inf, np.where(rho == 0.0, 1.0, np.maximum(whole, 1.0)))
+    return _scalar_or_array(steps)
+
+
+# --------------------------------------------------------------------------
+# --- chapter 2 additions ---
+# Momentum: the EMA as a filter, critical damping, the stability limit, and the
+# classical heavy-ball / Nesterov forms (chapters/02_momentum.ipynb; tested in
+# tests/test_ch02_additions.py).
+# --------------------------------------------------------------------------
+from ._checks import flag  # noqa: E402  (used by heavy_ball_points)
+
+__all__ += [
+    "ema_gain",
+    "momentum_critical_lr",
+    "momentum_stability_limit",
+    "heavy_ball_iteration_matrix",
+    "heavy_ball_points",
+]
+
+
+def ema_gain(beta, omega):
+    r"""How much of an oscillation of angular frequency :math:`\omega` the EMA keeps.
+
+    Feed :math:`g_t = e^{i\omega t}` into :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`;
+    once the start is forgotten :math:`v_t = H\, g_t` with
+
+    .. math::
+
+        H(\omega) = \frac{1-\beta}{1 - \beta e^{-i\omega}}, \qquad
+        |H(\omega)| = \frac{1-\beta}{\sqrt{1 - 2\beta\cos\omega + \beta^2}} .
+
+    A constant gradient (:math:`\omega = 0`) is kept whole, :math:`|H| = 1`; a
+    gradient that flips sign every step (:math:`\omega = \pi`) is shrunk to
+    :math:`|H| = (1-\beta)/(1+\beta)`.
+
+    Args:
+        beta: :math:`\beta \in [0, 1)`, scalar or array.
+        omega: angular frequency(ies) in radians per step, broadcasting with ``beta``.
+
+    Returns:
+        float, or an array of the broadcast shape.
+
+    Examples:
+        >>> round(ema_gain(0.9, np.pi), 6)   # 0.1 / 1.9
+        0.052632
+    """
+    beta = np.asarray(hyperparameter("beta", beta, low=0.0, high=1.0, low_inclusive=True))
+    omega = np.asarray(hyperparameter("omega", omega, low=-np.inf, low_inclusive=False))
+    gain = (1.0 - beta) / np.sqrt(1.0 - 2.0 * beta * np.cos(omega) + beta**2)
+    return _scalar_or_array(gain)
+
+
+def momentum_critical_lr(beta, curvature):
+    r"""The two learning rates at which momentum is critically damped along :math:`\lambda`.
+
+    The iteration matrix (:func:`momentum_iteration_matrix`) has trace
+    :math:`T = 1 + \beta - \alpha(1-\beta)\lambda` and determinant :math:`\beta`;
+    its eigenvalues coincide when the discriminant :math:`T^2 - 4\beta` vanishes,
+    :math:`T = \pm 2\sqrt\beta`, that is
+
+    .. math::
+
+        \alpha(1-\beta)\lambda = (1 \mp \sqrt\beta)^2 , \qquad
+        \alpha_{\text{low}} = \frac{(1-\sqrt\beta)^2}{(1-\beta)\lambda}, \quad
+        \alpha_{\text{high}} = \frac{(1+\sqrt\beta)^2}{(1-\beta)\lambda} .
+
+    Below :math:`\alpha_{\text{low}}` both eigenvalues are real and positive
+    ("monotone"); between the two they are complex of modulus :math:`\sqrt\beta`
+    ("ripples"); above :math:`\alpha_{\text{high}}` they are real and negative
+    ("oscillating", then "divergent" from :func:`momentum_stability_limit` on).
+    For :math:`\beta = 0` both equal :math:`1/\lambda`.
+
+    Args:
+        beta: :math:`\beta \in [0, 1)`, scalar or array.
+        curvature: positive curvature(s) :math:`\lambda`, broadcasting with ``beta``.
+
+    Returns:
+        ``(low, high)``: two floats, or two arrays of the broadcast shape.
+
+    Examples:
+        >>> low, high = momentum_critical_lr(0.25, 25.0)   # (1 ∓ 0.5)² / 18.75
+        >>> round(low, 6), round(high, 6)
+        (0.013333, 0.12)
+    """
+    beta = np.asarray(hyperparameter("beta", beta, low=0.0, high=1.0, low_inclusive=True))
+    lam = np.asarray(hyperparameter("curvature", curvature, low=0.0, low_inclusive=False))
+    root = np.sqrt(beta)
+    scale = (1.0 - beta) * lam
+    return _scalar_or_array((1.0 - root) ** 2 / scale), _scalar_or_array((1.0 + root) ** 2 / scale)
+
+
+def momentum_stability_limit(beta, curvatures):
+    r"""The largest learning rate for which momentum converges on a quadratic.
+
+    An eigenvalue of the iteration matrix leaves the unit disc through
+    :math:`\sigma = -1` (complex ones have modulus :math:`\sqrt\beta < 1`, and
+    :math:`\sigma = +1` would need :math:`\alpha\lambda = 0`). The characteristic
+    polynomial :math:`\sigma^2 - T\sigma + \beta` vanishes at :math:`-1` when
+    :math:`1 + T + \beta = 0`, i.e. :math:`\alpha(1-\beta)\lambda = 2(1+\beta)`:
+
+    .. math::
+
+        \alpha < \frac{2(1+\beta)}{(1-\beta)\,\lambda_{\max}} .
+
+    For :math:`\beta = 0` this is gradient descent's :math:`2/\lambda_{\max}`; in
+    heavy-ball terms the step :math:`a = \alpha(1-\beta)` must stay below
+    :math:`2(1+\beta)/\lambda_{\max}`.
+
+    Args:
+        beta: :math:`\beta \in [0, 1)`, scalar or array.
+        curvatures: the Hessian's eigenvalues (or an objective with ``curvatures``).
+
+    Returns:
+        float, or an array shaped like ``beta``.
+
+    Examples:
+        >>> round(momentum_stability_limit(0.9, (1.0, 25.0)), 6)   # 3.8 / 2.5
+        1.52
+    """
+    beta = np.asarray(hyperparameter("beta", beta, low=0.0, high=1.0, low_inclusive=True))
+    lam_max = _curvatures(curvatures).max()
+    return _scalar_or_array(2.0 * (1.0 + beta) / ((1.0 - beta) * lam_max))
+
+
+def heavy_ball_iteration_matrix(step, beta, curvature):
+    r"""Polyak's heavy ball along one eigendirection, acting on :math:`(w_t, w_{t-1})`.
+
+    Heavy ball, :math:`w_{t+1} = w_t - a\,\lambda w_t + \beta (w_t - w_{t-1})`, is
+
+    .. math::
+
+        \begin{pmatrix} w_{t+1} \\ w_t \end{pmatrix} =
+        \begin{pmatrix} 1 + \beta - a\lambda & -\beta \\ 1 & 0 \end{pmatrix}
+        \begin{pmatrix} w_t \\ w_{t-1} \end{pmatrix} .
+
+    With :math:`a = \alpha(1-\beta)` it has the trace
+    :math:`1 + \beta - \alpha(1-\beta)\lambda` and the determinant :math:`\beta` of
+    :func:`momentum_iteration_matrix`: the two are similar (the change of variables
+    :math:`w_{t-1} = w_t + \alpha v_t`), so they have the same eigenvalues.
+
+    Args:
+        step: heavy-ball step :math:`a > 0`; broadcasts with ``beta`` and ``curvature``.
+        beta: :math:`\beta \in [0, 1)`.
+        curvature: curvature(s) :math:`\lambda`.
+
+    Returns:
+        Array of shape ``broadcast(step, beta, curvature).shape + (2, 2)``.
+    """
+    step = np.asarray(hyperparameter("step", step, low=0.0, low_inclusive=False))
+    beta = np.asarray(hyperparameter("beta", beta, low=0.0, high=1.0, low_inclusive=True))
+    lam = np.asarray(curvature, dtype=np.float64)
+    step, beta, lam = np.broadcast_arrays(step, beta, lam)
+    m = np.empty(step.shape + (2, 2))
+    m[..., 0, 0] = 1.0 + beta - step * lam
+    m[..., 0, 1] = -beta
+    m[..., 1, 0] = 1.0
+    m[..., 1, 1] = 0.0
+    return m
+
+
+def heavy_ball_points(objective, step, beta, w0, steps: int, nesterov: bool = False):
+    r"""Iterates of the classical heavy-ball or Nesterov method, written with positions only.
+
+    A reference implementation of the textbook forms (no velocity buffer), to
+    check the equivalences with ``optlib.Momentum``. With :math:`w_{-1} = w_0`:
+
+    .. math::
+
+        \text{heavy ball (Polyak 1964):}\quad
+        w_{t+1} = w_t - a\,\nabla f(w_t) + \beta\,(w_t - w_{t-1}),
+
+        \text{Nesterov (1983):}\quad
+        y_t = w_t + \beta\,(w_t - w_{t-1}), \qquad w_{t+1} = y_t - a\,\nabla f(y_t).
+
+    ``Momentum(lr=α, beta=β)`` visits exactly the heavy-ball points with
+    :math:`a = \alpha(1-\beta)`; ``Momentum(lr=α, beta=β, nesterov=True)`` visits
+    the look-ahead points :math:`y_t` of Nesterov's method with the same
+    :math:`a` (for any differentiable :math:`f`).
+
+    Args:
+        objective: anything with a batched ``grad(w)`` on ``(..., 2)``.
+        step: step size :math:`a > 0` (scalar, or an array broadcasting as ``(..., 1)``).
+        beta: :math:`\beta \in [0, 1)`, likewise.
+        w0: start point(s), shape ``(2,)`` or ``(..., 2)``.
+        steps: number of steps, ≥ 0.
+        nesterov: use Nesterov's look-ahead gradient.
+
+    Returns:
+        The points :math:`w_0, \dots, w_{\text{steps}}`, shape ``(steps + 1, ..., 2)``.
+        Nothing is checked for divergence (overflow gives ``inf``/``nan``, silently).
+    """
+    step = hyperparameter("step", step, low=0.0, low_inclusive=False)
+    beta = hyperparameter("beta", beta, low=0.0, high=1.0, low_inclusive=True)
+    nesterov = flag("nesterov", nesterov)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
+    try:
+        w = np.asarray(w0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"w0 must be an array of shape (..., 2), got w0={describe(w0)}") from None
+    if w.ndim == 0 or w.shape[-1] != 2 or not np.all(np.isfinite(w)):
+        raise ValueError(f"w0 must be a finite array of shape (..., 2), got w0={describe(w0)}")
+    w = np.array(np.broadcast_to(w, np.broadcast_shapes(w.shape, np.shape(step), np.shape(beta))))
+    points = np.empty((int(steps) + 1,) + w.shape)
+    points[0] = w
+    previous = w
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for t in range(int(steps)):
+            current = points[t]
+            push = beta * (current - previous)
+            if nesterov:
+                ahead = current + push
+                points[t + 1] = ahead - step * objective.grad(ahead)
+            else:
+                points[t + 1] = current - step * objective.grad(current) + push
+            previous = current
+    return points

@@ -355,9 +355,11 @@ class Momentum(Optimizer):
         ``momentum_buffer``: :math:`v`.
 
     .. warning::
-        ``torch.optim.SGD(momentum=β)`` accumulates :math:`v \leftarrow \beta v + g`
-        (no :math:`1-\beta`) and starts from :math:`v_1 = g_1`; its learning rate
-        corresponds to :math:`\alpha(1-\beta)` here only up to that first step.
+        ``torch.optim.SGD(momentum=β)`` accumulates :math:`b \leftarrow \beta b + g`
+        (no :math:`1-\beta`; :math:`b_1 = g_1`). Since :math:`v_t = (1-\beta)\, b_t`,
+        ``SGD(lr=α(1−β), momentum=β)`` (``dampening=0``) takes exactly the steps of
+        ``Momentum(lr=α, beta=β)``; ``SGD(dampening=β)`` does not, because torch skips
+        the dampening on its first step.
 
     Examples:
         >>> import numpy as np

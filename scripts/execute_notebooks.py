@@ -1,0 +1,45 @@
+"""Re-execute chapter notebooks in place, the way they are stored in the repository.
+
+    python scripts/execute_notebooks.py [chapters/01_oscillation.ipynb ...]
+
+(``make notebooks`` runs it on every chapter.) Outputs are stored so that nbval
+can compare them; widget state and execution timings are NOT stored: the state
+of a live widget means nothing without its kernel, and would make the built book
+load the widget manager from a CDN.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def execute(path: Path) -> float:
+    """Execute one notebook in place (working directory: its folder); return seconds."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
+                   record_timing=False, resources={"metadata": {"path": str(path.parent)}}
+                   ).execute()
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    for path in paths:
+        print(f"executing {path.name} ...", file=sys.stderr, flush=True)
+        print(f"{path.name}: {execute(path):.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

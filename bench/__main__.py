@@ -1,8 +1,8 @@
 """`python -m bench`: run every benchmark, one JSON line per figure on stdout."""
 
-from . import sweep
+from . import explore, sweep
 
-BENCHMARKS = [sweep.main]
+BENCHMARKS = [sweep.main, explore.main]
 
 for benchmark in BENCHMARKS:
     benchmark()

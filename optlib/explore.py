@@ -81,7 +81,11 @@ class Slider:
     fmt: str = "{:.3g}"
 
     def __post_init__(self):
-        vals = np.asarray(self.values, dtype=np.float64).ravel()
+        raw = np.asarray(self.values)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"values of slider {self.name!r} must be numbers, got "
+                            f"values={describe(self.values)}")
+        vals = raw.astype(np.float64).ravel()
         if vals.size == 0 or not np.all(np.isfinite(vals)):
             raise ValueError(f"values of slider {self.name!r} must be a non-empty sequence of "
                              f"finite numbers, got values={describe(self.values)}")
@@ -211,6 +215,7 @@ class Exploration:
         self._background_png = self._png(compress_level=9)
         self._index = tuple(s.start_index for s in self.sliders)
         self._widget = None
+        self._static_html = None
 
     # -- for subclasses ----------------------------------------------------
     def _draw(self, fig) -> dict:
@@ -242,6 +247,10 @@ class Exploration:
 
     def index_of(self, **values) -> tuple[int, ...]:
         """Grid index of the given slider values (each must be on the grid)."""
+        unknown = set(values) - {s.name for s in self.sliders}
+        if unknown:
+            raise ValueError(f"no slider named {sorted(unknown)}; the sliders are "
+                             f"{[s.name for s in self.sliders]}")
         index = []
         for s in self.sliders:
             v = values.get(s.name, s.values[s.start_index])
@@ -330,10 +339,9 @@ class Exploration:
         }
         return style
 
-    def _pixel_pieces(self, name: str, x, y) -> list[np.ndarray]:
-        """Data coordinates → clipped polylines in SVG pixels (origin top-left)."""
-        artist = self._artists[name]
-        ax = artist.axes
+    def _to_pixels(self, name: str, x, y):
+        """Data coordinates → SVG pixels (origin top-left), and the axes box in SVG pixels."""
+        ax = self._artists[name].axes
         xy = np.column_stack([np.asarray(x, dtype=float).ravel(),
                               np.asarray(y, dtype=float).ravel()])
         with np.errstate(all="ignore"):
@@ -345,27 +353,55 @@ class Exploration:
         height = self._fig.bbox.height
         px[:, 1] = height - px[:, 1]
         b = ax.bbox
-        box = (b.x0, height - b.y1, b.x1, height - b.y0)
-        marker_only = artist.get_linestyle() in ("None", "none", "", " ")
-        if marker_only:
-            inside = (np.all(np.isfinite(px), axis=1) & (px[:, 0] >= box[0]) & (px[:, 0] <= box[2])
-                      & (px[:, 1] >= box[1]) & (px[:, 1] <= box[3]))
-            return [p[None, :] for p in px[inside]]
+        return px, (b.x0, height - b.y1, b.x1, height - b.y0)
+
+    @staticmethod
+    def _inside(px, box) -> list[np.ndarray]:
+        """The finite points inside ``box``, each as a one-point piece (markers)."""
+        inside = (np.all(np.isfinite(px), axis=1) & (px[:, 0] >= box[0]) & (px[:, 0] <= box[2])
+                  & (px[:, 1] >= box[1]) & (px[:, 1] <= box[3]))
+        return [p[None, :] for p in px[inside]]
+
+    def _pixel_pieces(self, name: str, x, y) -> list[np.ndarray]:
+        """What the static view draws for an artist's line: clipped polylines in SVG pixels.
+
+        For a marker-only artist: its visible points.
+        """
+        px, box = self._to_pixels(name, x, y)
+        if self._artists[name].get_linestyle() in ("None", "none", "", " "):
+            return self._inside(px, box)
         return _clip_polyline(px, box)
 
+    def _pixel_dots(self, name: str, x, y) -> list[np.ndarray]:
+        """Marker positions of a line-with-markers artist: its data points inside the axes."""
+        px, box = self._to_pixels(name, x, y)
+        return self._inside(px, box)
+
+    def _has_dots(self, artist) -> bool:
+        return (artist.get_marker() not in (None, "None", "", " ")
+                and artist.get_linestyle() not in ("None", "none", "", " "))
+
     def static_frames(self) -> list[dict]:
-        """Every grid point's frame, encoded: ``[{"lines": [...], "readout": ...}]`` in C order."""
-        names = list(self._artists)
+        """Every grid point's frame, encoded, in C order of the slider indices.
+
+        Each frame is ``{"lines": [...], "dots": [...], "readout": ...}`` with one
+        entry per dynamic artist: its (clipped) polylines, and for a line drawn
+        with markers the visible data points (else "").
+        """
+        artists = self._artists
         frames = []
         for index in itertools.product(*(range(n) for n in self.shape)):
             data, readout = self.frame(index)
-            frames.append({"lines": [_encode(self._pixel_pieces(n, *data[n])) for n in names],
-                           "readout": readout})
+            frames.append({
+                "lines": [_encode(self._pixel_pieces(n, *data[n])) for n in artists],
+                "dots": [_encode(self._pixel_dots(n, *data[n])) if self._has_dots(a) else ""
+                         for n, a in artists.items()],
+                "readout": readout})
         return frames
 
     def static_html(self) -> str:
         """A self-contained HTML fragment: background PNG, SVG overlay, sliders, plain JS."""
-        if getattr(self, "_static_html", None) is not None:
+        if self._static_html is not None:
             return self._static_html
         w, h = self._fig.canvas.get_width_height(physical=True)
         spec = {
@@ -384,7 +420,7 @@ class Exploration:
             f'style="vertical-align:middle;width:200px"> '
             f'<output style="font-family:monospace">{html.escape(s.text(i))}</output></label>'
             for s, i in zip(self.sliders, (s.start_index for s in self.sliders)))
-        return (
+        self._static_html = (
             f'<div class="optlib-exploration" id="{uid}" data-exploration="{self.name}" '
             f'style="max-width:{w}px">'
             f'<div class="optlib-controls" style="margin:0.3em 0">{controls}</div>'
@@ -397,6 +433,7 @@ class Exploration:
             f'<script type="application/json" class="optlib-data">{payload}</script>'
             f"<script>{_STATIC_JS}</script></div>"
         )
+        return self._static_html
 
     # -- display ---------------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -450,19 +487,30 @@ _STATIC_JS = r"""
     }
     return out;
   }
-  function draw(data, style, layer) {
-    var line = [], dots = [], start = true, k = spec.scale, r = style.marker;
+  function points(data, each) {
+    var start = true, k = spec.scale;
     for (var i = 0; i < data.length; ) {
       if (data[i] === -32768) { start = true; i += 1; continue; }
-      var x = (data[i] / k).toFixed(1), y = (data[i + 1] / k).toFixed(1);
-      i += 2;
-      line.push((start ? "M" : "L") + x + " " + y);
-      dots.push("M" + (x - r).toFixed(1) + " " + y + "a" + r + " " + r + " 0 1 0 " + 2 * r +
-                " 0a" + r + " " + r + " 0 1 0 " + -2 * r + " 0");
+      each(data[i] / k, data[i + 1] / k, start);
       start = false;
+      i += 2;
     }
-    if (layer.line) layer.line.setAttribute("d", line.join(""));
-    if (layer.dots) layer.dots.setAttribute("d", dots.join(""));
+  }
+  function draw(lineData, dotData, style, layer) {
+    var line = [], dots = [], r = style.marker;
+    if (layer.line) {
+      points(lineData, function (x, y, start) {
+        line.push((start ? "M" : "L") + x.toFixed(1) + " " + y.toFixed(1));
+      });
+      layer.line.setAttribute("d", line.join(""));
+    }
+    if (layer.dots) {
+      points(layer.line ? dotData : lineData, function (x, y) {
+        dots.push("M" + (x - r).toFixed(1) + " " + y.toFixed(1) + "a" + r + " " + r +
+                  " 0 1 0 " + 2 * r + " 0a" + r + " " + r + " 0 1 0 " + -2 * r + " 0");
+      });
+      layer.dots.setAttribute("d", dots.join(""));
+    }
   }
   function show() {
     var k = 0;
@@ -473,7 +521,7 @@ _STATIC_JS = r"""
     }
     var frame = spec.frames[k];
     for (var j = 0; j < layers.length; j++) {
-      draw(decode(frame.lines[j]), spec.styles[j], layers[j]);
+      draw(decode(frame.lines[j]), decode(frame.dots[j]), spec.styles[j], layers[j]);
     }
     readout.innerHTML = frame.readout;
   }

@@ -2,28 +2,24 @@
 
 The book is built once per test session into a temporary directory (never into
 the repository), with the same strict flags as the documented build command:
-``jupyter-book build . -W -n --keep-going --builder html``.
+``jupyter-book build . -W -n --keep-going --builder html``; the ``book``
+fixture that does it lives in ``conftest.py`` (shared with the browser test).
 Only the standard library is used to inspect the result.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import pytest
+if TYPE_CHECKING:  # the fixture `book` (conftest.py) returns a BuiltBook
+    from conftest import BuiltBook
 
-REPO = Path(__file__).resolve().parent.parent
 BOOK_TITLE = "Gradient descent, momentum, RMSprop and Adam"
-# Building executes every chapter notebook (300 s per cell at most); this bounds
-# the whole build so that a hung kernel fails the test instead of CI.
-BUILD_TIMEOUT_S = 3600
 # Lines that contain "WARNING" but are not warnings about the book. Each entry
 # is matched exactly (as a substring of one output line), and is listed with why.
 HARMLESS_WARNING_LINES = (
@@ -33,56 +29,6 @@ HARMLESS_WARNING_LINES = (
     # the kernel process), not a Sphinx warning, and -W cannot see it.
     "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.",
 )
-
-
-def _jupyter_book_command() -> list[str]:
-    """The jupyter-book CLI of the environment running the tests."""
-    script = Path(sys.executable).with_name("jupyter-book")
-    if script.is_file():
-        return [str(script)]
-    # jupyter-book 1.x has no ``__main__``; its console script calls this.
-    return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
-
-
-@dataclass
-class BuiltBook:
-    returncode: int
-    output: str
-    html: Path
-    seconds: float
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
-    out = tmp_path_factory.mktemp("book")
-    cmd = [
-        *_jupyter_book_command(),
-        "build",
-        str(REPO),
-        "--path-output",
-        str(out),
-        "--builder",
-        "html",
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    start = time.monotonic()
-    proc = subprocess.run(
-        cmd,
-        cwd=out,  # nothing the build writes relative to the cwd lands in the repo
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        check=False,
-    )
-    return BuiltBook(
-        returncode=proc.returncode,
-        output=proc.stdout,
-        html=out / "_build" / "html",
-        seconds=time.monotonic() - start,
-    )
 
 
 # --------------------------------------------------------------------------- parsing

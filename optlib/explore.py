@@ -47,6 +47,7 @@ __all__ = [
     "TrajectoryExplorer",
     "MomentumRateExplorer",
     "EMAExplorer",
+    "ComparisonExplorer",
     "SYMBOLS",
 ]
 
@@ -72,6 +73,8 @@ class Slider:
             default: the middle of the grid.
         label: what the reader sees; default from :data:`SYMBOLS`.
         fmt: format of a value, e.g. ``"{:.3g}"``.
+        choices: names of the values for a categorical control (a dropdown):
+            one string per value, shown instead of the formatted number.
     """
 
     name: str
@@ -79,6 +82,7 @@ class Slider:
     initial: float | None = None
     label: str | None = None
     fmt: str = "{:.3g}"
+    choices: tuple | None = None
 
     def __post_init__(self):
         raw = np.asarray(self.values)
@@ -90,6 +94,12 @@ class Slider:
             raise ValueError(f"values of slider {self.name!r} must be a non-empty sequence of "
                              f"finite numbers, got values={describe(self.values)}")
         object.__setattr__(self, "values", tuple(vals.tolist()))
+        if self.choices is not None:
+            choices = tuple(str(c) for c in self.choices)
+            if len(choices) != len(self.values):
+                raise ValueError(f"choices of slider {self.name!r} must name each of its "
+                                 f"{len(self.values)} values, got choices={self.choices!r}")
+            object.__setattr__(self, "choices", choices)
         if self.label is None:
             object.__setattr__(self, "label", SYMBOLS.get(self.name, self.name))
 
@@ -102,7 +112,16 @@ class Slider:
 
     def text(self, i: int) -> str:
         """The value at index ``i`` as the reader sees it."""
+        if self.choices is not None:
+            return self.choices[i]
         return self.fmt.format(self.values[i])
+
+    @classmethod
+    def choice(cls, name: str, choices, initial: int = 0, label: str | None = None) -> "Slider":
+        """A categorical control over ``choices`` (values 0, 1, ...), shown as a dropdown."""
+        choices = tuple(choices)
+        return cls(name, tuple(range(len(choices))), initial=initial, label=label,
+                   choices=choices)
 
 
 def _clip_polyline(points: np.ndarray, box) -> list[np.ndarray]:
@@ -209,13 +228,52 @@ class Exploration:
         self._artists = self._draw(self._fig)
         for artist in self._artists.values():
             artist.set_animated(True)      # drawn by blitting only
-        self._fig.canvas.draw()
-        self._fig.set_layout_engine("none")  # freeze the layout: pixels stay put
-        self._background = self._fig.canvas.copy_from_bbox(self._fig.bbox)
-        self._background_png = self._png(compress_level=9)
+        self._backgrounds, self._background_pngs, self._limits = [], [], []
+        for k in range(self._background_count()):
+            if k > 0:
+                self._show_background(k)
+            self._fig.canvas.draw()
+            if k == 0:
+                self._fig.set_layout_engine("none")  # freeze the layout: pixels stay put
+            self._backgrounds.append(self._fig.canvas.copy_from_bbox(self._fig.bbox))
+            self._background_pngs.append(self._png(compress_level=9))
+            self._limits.append([(ax.get_xlim(), ax.get_ylim()) for ax in self._fig.axes])
+        self._shown_background = len(self._backgrounds) - 1
         self._index = tuple(s.start_index for s in self.sliders)
         self._widget = None
         self._static_html = None
+
+    #: name of the slider whose value selects the background (None: one background)
+    background_slider: str | None = None
+
+    def _background_count(self) -> int:
+        if self.background_slider is None:
+            return 1
+        return len(self._slider(self.background_slider).values)
+
+    def _slider(self, name: str) -> Slider:
+        for s in self.sliders:
+            if s.name == name:
+                return s
+        raise ValueError(f"no slider named {name!r}; the sliders are "
+                         f"{[s.name for s in self.sliders]}")
+
+    def _background_of(self, index) -> int:
+        if self.background_slider is None:
+            return 0
+        return index[[s.name for s in self.sliders].index(self.background_slider)]
+
+    def _use_background(self, k: int) -> None:
+        """Make the axes limits those of background ``k`` (transforms follow them)."""
+        if k != self._shown_background:
+            for ax, (xlim, ylim) in zip(self._fig.axes, self._limits[k]):
+                ax.set_xlim(xlim)
+                ax.set_ylim(ylim)
+            self._shown_background = k
+
+    def _show_background(self, k: int) -> None:
+        """Draw background ``k``'s content (only with a ``background_slider``)."""
+        raise NotImplementedError
 
     # -- for subclasses ----------------------------------------------------
     def _draw(self, fig) -> dict:
@@ -264,6 +322,7 @@ class Exploration:
     def update(self, index) -> str:
         """Show frame ``index`` in the figure; returns the readout."""
         data, readout = self.frame(tuple(index))
+        self._use_background(self._background_of(index))
         for name, (x, y) in data.items():
             self._artists[name].set_data(x, y)
         self._index = tuple(index)
@@ -272,7 +331,7 @@ class Exploration:
     def render(self) -> bytes:
         """PNG of the current frame: cached background plus the dynamic artists."""
         canvas = self._fig.canvas
-        canvas.restore_region(self._background)
+        canvas.restore_region(self._backgrounds[self._background_of(self._index)])
         for artist in self._artists.values():
             self._fig.draw_artist(artist)
         return self._png(compress_level=1)
@@ -296,10 +355,13 @@ class Exploration:
 
         controls = []
         for s, i in zip(self.sliders, self._index):
-            control = widgets.SelectionSlider(
-                options=[(s.text(k), k) for k in range(len(s.values))], value=i,
-                description=s.label, continuous_update=True,
-                layout=widgets.Layout(width="360px"))
+            options = [(s.text(k), k) for k in range(len(s.values))]
+            if s.choices is not None:
+                control = widgets.Dropdown(options=options, value=i, description=s.label)
+            else:
+                control = widgets.SelectionSlider(
+                    options=options, value=i, description=s.label, continuous_update=True,
+                    layout=widgets.Layout(width="360px"))
             controls.append(control)
         readout = self.update(self._index)
         image = widgets.Image(value=self.render(), format="png",
@@ -390,14 +452,34 @@ class Exploration:
         """
         artists = self._artists
         frames = []
+        shown = self._shown_background
         for index in itertools.product(*(range(n) for n in self.shape)):
             data, readout = self.frame(index)
+            self._use_background(self._background_of(index))
             frames.append({
                 "lines": [_encode(self._pixel_pieces(n, *data[n])) for n in artists],
                 "dots": [_encode(self._pixel_dots(n, *data[n])) if self._has_dots(a) else ""
                          for n, a in artists.items()],
                 "readout": readout})
+        self._use_background(shown)
         return frames
+
+    @staticmethod
+    def _static_control(s: Slider, i: int) -> str:
+        label = html.escape(s.label)
+        if s.choices is not None:
+            options = "".join(f'<option value="{k}"{" selected" if k == i else ""}>'
+                              f"{html.escape(c)}</option>" for k, c in enumerate(s.choices))
+            control = (f'<select data-name="{html.escape(s.name)}" '
+                       f'aria-label="{html.escape(s.name)}">{options}</select>')
+        else:
+            control = (f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" '
+                       f'value="{i}" data-name="{html.escape(s.name)}" '
+                       f'aria-label="{html.escape(s.name)}" '
+                       f'style="vertical-align:middle;width:200px"> '
+                       f'<output style="font-family:monospace">{html.escape(s.text(i))}</output>')
+        return (f'<label style="margin-right:1.5em;white-space:nowrap">{label} {control}'
+                f"</label>")
 
     def static_html(self) -> str:
         """A self-contained HTML fragment: background PNG, SVG overlay, sliders, plain JS."""
@@ -409,17 +491,17 @@ class Exploration:
             "labels": [[s.text(k) for k in range(len(s.values))] for s in self.sliders],
             "styles": [self._style(a) for a in self._artists.values()],
             "frames": self.static_frames(),
+            "background": None if self.background_slider is None else
+            [s.name for s in self.sliders].index(self.background_slider),
+            "images": [] if self.background_slider is None else
+            ["data:image/png;base64," + base64.b64encode(p).decode("ascii")
+             for p in self._background_pngs],
         }
         payload = json.dumps(spec, separators=(",", ":"), ensure_ascii=False)
-        png = base64.b64encode(self._background_png).decode("ascii")
+        start = tuple(s.start_index for s in self.sliders)
+        png = base64.b64encode(self._background_pngs[self._background_of(start)]).decode("ascii")
         uid = "optlib-x-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
-        controls = "".join(
-            f'<label style="margin-right:1.5em;white-space:nowrap">{html.escape(s.label)} '
-            f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" value="{i}" '
-            f'data-name="{html.escape(s.name)}" aria-label="{html.escape(s.name)}" '
-            f'style="vertical-align:middle;width:200px"> '
-            f'<output style="font-family:monospace">{html.escape(s.text(i))}</output></label>'
-            for s, i in zip(self.sliders, (s.start_index for s in self.sliders)))
+        controls = "".join(self._static_control(s, i) for s, i in zip(self.sliders, start))
         self._static_html = (
             f'<div class="optlib-exploration" id="{uid}" data-exploration="{self.name}" '
             f'style="max-width:{w}px">'
@@ -461,8 +543,8 @@ _STATIC_JS = r"""
   var root = document.currentScript.parentElement;
   var spec = JSON.parse(root.querySelector("script.optlib-data").textContent);
   var svg = root.querySelector("svg"), NS = "http://www.w3.org/2000/svg";
-  var inputs = root.querySelectorAll("input[type=range]");
-  var outputs = root.querySelectorAll("output");
+  var inputs = root.querySelectorAll("input[type=range], select");
+  var img = root.querySelector("img");
   var readout = root.querySelector(".optlib-readout");
   function layer(attrs) {
     var p = document.createElementNS(NS, "path");
@@ -517,7 +599,11 @@ _STATIC_JS = r"""
     for (var i = 0; i < inputs.length; i++) {
       var v = +inputs[i].value;
       k = k * spec.sizes[i] + v;
-      outputs[i].textContent = spec.labels[i][v];
+      var out = inputs[i].parentElement.querySelector("output");
+      if (out) out.textContent = spec.labels[i][v];
+      if (i === spec.background && img.getAttribute("src") !== spec.images[v]) {
+        img.setAttribute("src", spec.images[v]);
+      }
     }
     var frame = spec.frames[k];
     for (var j = 0; j < layers.length; j++) {
@@ -525,7 +611,10 @@ _STATIC_JS = r"""
     }
     readout.innerHTML = frame.readout;
   }
-  for (var i = 0; i < inputs.length; i++) inputs[i].addEventListener("input", show);
+  for (var i = 0; i < inputs.length; i++) {
+    inputs[i].addEventListener("input", show);
+    inputs[i].addEventListener("change", show);
+  }
   show();
 })();
 """
@@ -551,6 +640,10 @@ class TrajectoryExplorer(Exploration):
         start: start point (default ``objective.start``).
         eigenbasis: add a panel with the path in the Hessian's eigenbasis
             (for a rotated :class:`~optlib.objectives.Quadratic`).
+        panel: the right-hand panel: ``"loss"`` (:math:`f(w_t) - f^*`) or
+            ``"steps"``, the effective step size of each coordinate,
+            :math:`-\Delta w_i / g_i` (:math:`\alpha` for gradient descent,
+            :math:`\alpha/(\sqrt{s_i}+\varepsilon)` for RMSprop).
         note: optional ``note(values) -> str`` appended to the readout, e.g. a
             closed-form prediction for these slider values.
         name: short name for benchmarks and the HTML.
@@ -566,8 +659,11 @@ class TrajectoryExplorer(Exploration):
 
     def __init__(self, objective, optimizer, sliders, *, fixed=None, steps: int = 60,
                  start=None, eigenbasis: bool = False, note=None, name: str = "trajectory",
-                 color: str | None = None, width: float | None = None, height: float = 3.6,
-                 dpi: int = 80):
+                 panel: str = "loss", color: str | None = None, width: float | None = None,
+                 height: float = 3.6, dpi: int = 80):
+        if panel not in ("loss", "steps"):
+            raise ValueError(f"panel must be 'loss' or 'steps', got panel={panel!r}")
+        self.panel = panel
         self.objective = objective
         self.steps = steps
         self.note = note
@@ -582,6 +678,8 @@ class TrajectoryExplorer(Exploration):
         start = objective.start if start is None else np.asarray(start, dtype=float)
         self.trajectory = run(self.optimizer, objective, start, steps)
         self._gap = np.maximum(self.trajectory.losses - objective.min_value, 1e-300)
+        if panel == "steps":
+            self.effective_steps = self.trajectory.effective_steps()
         width = width if width is not None else (12.0 if eigenbasis else 9.0)
         super().__init__(sliders, width=width, height=height, dpi=dpi)
 
@@ -600,6 +698,9 @@ class TrajectoryExplorer(Exploration):
                     ylabel="$u_2$ (steep eigendirection)")
             axes[1].set_title("the same run in the eigenbasis")
             artists["eigen"] = axes[1].plot([], [], "-", color=self._color, lw=1.5)[0]
+        if self.panel == "steps":
+            artists.update(self._steps_panel(axes[-1]))
+            return artists
         finite = self._gap[np.isfinite(self._gap)]
         lo = max(finite.min(), 1e-12) if finite.size else 1e-12
         hi = max(finite.max(), lo * 10) if finite.size else 1.0
@@ -608,15 +709,32 @@ class TrajectoryExplorer(Exploration):
         artists["loss"] = axes[-1].plot([], [], "-", color=self._color, lw=1.5)[0]
         return artists
 
+    def _steps_panel(self, ax) -> dict:
+        eff = self.effective_steps
+        finite = eff[np.isfinite(eff) & (eff > 0)]
+        lo, hi = (finite.min(), finite.max()) if finite.size else (1e-3, 1.0)
+        loss_axes(ax, self.steps, title=r"effective step $-\Delta w_i / g_i$",
+                  ylim=(lo / 2, hi * 2))
+        ax.set_title("step size per coordinate")
+        xl, yl = getattr(self.objective, "labels", ("$W_1$", "$W_2$"))
+        lines = {"step1": ax.plot([], [], "-", color="#ff7f0e", lw=1.8, label=xl)[0],
+                 "step2": ax.plot([], [], "-", color="#2ca02c", lw=1.8, label=yl)[0]}
+        ax.legend(loc="lower right", fontsize=8)
+        return lines
+
     def frame(self, index):
         index = tuple(index)
         pts = self.trajectory.points[(slice(None),) + index]
         gap = self._gap[(slice(None),) + index]
         finite = np.all(np.isfinite(pts), axis=-1)
         last = pts[finite][-1:]
-        data = {"path": (pts[:, 0], pts[:, 1]),
-                "end": (last[:, 0], last[:, 1]),
-                "loss": (np.arange(self.steps + 1), gap)}
+        data = {"path": (pts[:, 0], pts[:, 1]), "end": (last[:, 0], last[:, 1])}
+        if self.panel == "steps":
+            eff = self.effective_steps[(slice(None),) + index]
+            t = np.arange(1, self.steps + 1)
+            data["step1"], data["step2"] = (t, eff[:, 0]), (t, eff[:, 1])
+        else:
+            data["loss"] = (np.arange(self.steps + 1), gap)
         if self.eigenbasis:
             u = (pts - self.objective.minimum) @ self.objective.eigenvectors
             data["eigen"] = (u[:, 0], u[:, 1])
@@ -797,3 +915,115 @@ class EMAExplorer(Exploration):
                    f"the weights sum to 1 − β¹⁰ = {_fmt(analysis.ema_bias(beta, 10))}")
         return {"weights": (sx, sy), "window": ([window, window], [0, 1.05]),
                 "average": (t, self.average[i]), "corrected": (t, self.corrected[i])}, readout
+
+
+# --------------------------------------------------------------------------
+# Every optimizer on a choice of objectives
+# --------------------------------------------------------------------------
+class ComparisonExplorer(Exploration):
+    r"""Several optimizers on a choice of objectives, from one start, with a shared step slider.
+
+    Args:
+        objectives: ``{name: objective}``; the dropdown chooses one.
+        optimizers: ``{label: factory}`` where ``factory(objective)`` returns a
+            fresh optimizer (so a learning rate may depend on the objective).
+        steps: the step slider's values (each ≤ ``max(steps)``, the run length).
+        tol: tolerance on :math:`f - f^*` for the steps-to-tolerance readout.
+        name: short name for benchmarks and the HTML.
+
+    Attributes:
+        trajectories: ``{objective name: {optimizer label: Trajectory}}``.
+    """
+
+    background_slider = "objective"
+
+    def __init__(self, objectives: dict, optimizers: dict, steps=(0, 5, 10, 20, 40, 80, 150, 300),
+                 tol: float = 1e-6, name: str = "comparison", dpi: int = 80):
+        if not objectives or not optimizers:
+            raise ValueError("objectives and optimizers must each name at least one entry")
+        self.objectives, self.name, self.tol = dict(objectives), name, tol
+        self.labels = list(optimizers)
+        total = int(max(steps))
+        self.trajectories = {
+            key: {label: run(make(obj), obj, obj.start, total)
+                  for label, make in optimizers.items()}
+            for key, obj in self.objectives.items()}
+        self._background_parts = []
+        sliders = [Slider.choice("objective", list(self.objectives), label="objective"),
+                   Slider("t", steps, initial=steps[len(steps) // 2], fmt="{:.0f}")]
+        super().__init__(sliders, width=10.0, height=3.8, dpi=dpi)
+
+    def _color(self, label: str, k: int) -> str:
+        palette = ["#d62728", "#1f77b4", "#17becf", "#2ca02c", "#8c564b", "#9467bd", "#e377c2",
+                   "#7f7f7f", "#bcbd22"]
+        return COLORS.get(label, palette[k % len(palette)])
+
+    def _draw(self, fig):
+        self._ax_path, self._ax_loss = fig.subplots(1, 2, width_ratios=[1.3, 1])
+        artists = {}
+        for k, label in enumerate(self.labels):
+            color = self._color(label, k)
+            artists[f"path:{label}"] = self._ax_path.plot([], [], "-", color=color, lw=1.6,
+                                                          label=label)[0]
+            artists[f"end:{label}"] = self._ax_path.plot([], [], "o", color=color, ms=6,
+                                                         mec="black")[0]
+            artists[f"loss:{label}"] = self._ax_loss.plot([], [], "-", color=color, lw=1.6,
+                                                          label=label)[0]
+        self._ax_loss.legend(loc="upper right", fontsize=7, ncol=2)
+        self._show_background(0)
+        return artists
+
+    def _show_background(self, k: int) -> None:
+        for part in self._background_parts:
+            part.remove()
+        ax, key = self._ax_path, list(self.objectives)[k]
+        objective = self.objectives[key]
+        before = set(ax.get_children())
+        contour(ax, objective)
+        ax.set_title(objective.name)
+        self._background_parts = [a for a in ax.get_children() if a not in before]
+        gaps = np.concatenate([self._gap(t).ravel() for t in self.trajectories[key].values()])
+        finite = gaps[np.isfinite(gaps)]
+        lo = max(finite.min(), 1e-16) if finite.size else 1e-12
+        hi = max(finite.max(), lo * 10) if finite.size else 1.0
+        loss_axes(self._ax_loss, int(self.sliders[1].values[-1]), title=r"$f(w_t) - f^*$",
+                  ylim=(lo / 3, hi * 3))
+        self._ax_loss.set_title("loss")
+
+    @staticmethod
+    def _gap(trajectory) -> np.ndarray:
+        return np.maximum(trajectory.losses - trajectory.objective.min_value, 1e-300)
+
+    def frame(self, index):
+        k, i = index
+        key = list(self.objectives)[k]
+        t = int(self.sliders[1].values[i])
+        data, parts = {}, []
+        for label, traj in self.trajectories[key].items():
+            pts, gap = traj.points[:t + 1], self._gap(traj)[:t + 1]
+            finite = np.all(np.isfinite(pts), axis=-1)
+            last = pts[finite][-1:]
+            data[f"path:{label}"] = (pts[:, 0], pts[:, 1])
+            data[f"end:{label}"] = (last[:, 0], last[:, 1])
+            data[f"loss:{label}"] = (np.arange(t + 1), gap)
+            reached = traj.steps_to(self.tol)
+            status = (f"diverged at step {traj.diverged_at}" if traj.diverged
+                      else f"f − f* = {_fmt(gap[-1])}")
+            parts.append(f"<b>{html.escape(label)}</b> {status}"
+                         + (f" (tolerance {self.tol:g} at step {reached})" if reached >= 0 else ""))
+        readout = f"{html.escape(key)}, step {t}: " + " · ".join(parts)
+        return data, readout
+
+    def steps_table(self) -> str:
+        """Steps to reach f − f* ≤ tol for every optimizer (rows) and objective (columns)."""
+        keys = list(self.objectives)
+        width = max(len(label) for label in self.labels) + 2
+        lines = [" " * width + "".join(f"{key:>20}" for key in keys)]
+        for label in self.labels:
+            cells = []
+            for key in keys:
+                traj = self.trajectories[key][label]
+                n = traj.steps_to(self.tol)
+                cells.append("diverged" if traj.diverged else ("—" if n < 0 else str(n)))
+            lines.append(f"{label:<{width}}" + "".join(f"{c:>20}" for c in cells))
+        return "\n".join(lines)

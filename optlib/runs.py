@@ -80,6 +80,25 @@ class Trajectory:
         first = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
         return int(first) if first.ndim == 0 else first
 
+    def effective_steps(self) -> np.ndarray:
+        r"""Effective step size of each coordinate at each step, :math:`-\Delta w_i / g_i`.
+
+        :math:`g` is the objective's gradient at :math:`w_{t-1}` and
+        :math:`\Delta w = w_t - w_{t-1}`. For gradient descent this is :math:`\alpha`
+        everywhere; for RMSprop it is :math:`\alpha / (\sqrt{s_i} + \varepsilon)`, the
+        per-parameter step size. ``nan`` where the gradient is 0 (or tiny relative
+        to the step: the ratio would be round-off) and after divergence.
+
+        Returns:
+            Array of shape ``(steps, *batch, 2)``.
+        """
+        with np.errstate(all="ignore"):
+            grads = self.objective.grad(self.points[:-1])
+            step = self.points[:-1] - self.points[1:]
+            ratio = step / grads
+        tiny = np.abs(grads) <= 1e-12 * np.maximum(np.abs(step), 1e-300)
+        return np.where(tiny | (grads == 0), np.nan, ratio)
+
     def rate(self, skip: int = 0, floor: float = 1e-300):
         r"""Measured linear convergence rate per step.
 

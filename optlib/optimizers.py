@@ -151,9 +151,9 @@ def _leaves(params, grads):
                              f"got shape {g.shape}")
         if not p.flags.writeable:
             raise ValueError(f"params{where} is read-only; the optimizer updates it in place")
-        if np.may_share_memory(p, g):
-            raise ValueError(f"grads{where} shares memory with params{where}; pass a separate "
-                             "gradient array")
+        if any(np.may_share_memory(g, q) for _, q, _ in pairs):
+            raise ValueError(f"grads{where} shares memory with a parameter, which the step "
+                             "updates; pass a separate gradient array")
         if any(np.may_share_memory(p, q) for q in seen):
             raise ValueError(f"params{where} shares memory with another parameter; each would be "
                              "updated twice")

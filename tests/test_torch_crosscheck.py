@@ -1,0 +1,212 @@
+"""Cross-check optlib's optimizers against torch.optim in float64.
+
+Each test runs both libraries for STEPS steps on the same problem: the gradient
+at the *current* point of a quadratic (so that the trajectories feed back into
+the gradients) plus a fixed noise sequence from ``np.random.default_rng(0)``.
+Parameters are a list of two arrays (a weight matrix and a bias) so that
+multi-parameter handling is exercised as well.
+
+The torch update rules used below, as implemented in torch/optim (single-tensor path):
+
+* SGD: ``buf = g`` on the first step, then ``buf = momentum*buf + (1-dampening)*g``;
+  the step is ``lr*buf`` or, with nesterov, ``lr*(g + momentum*buf)``.
+* RMSprop: ``s = alpha*s + (1-alpha)*g²``; ``w -= lr*g/(√s + eps)``.
+* Adagrad: ``s += g²``; ``w -= lr/(1+(t-1)*lr_decay) * g/(√s + eps)``.
+* Adam: optional ``g += λw`` (or ``w *= 1-lr*λ`` when decoupled); ``m``, ``v`` EMAs;
+  with amsgrad ``v_max = max(v_max, v)`` is used in place of v; ``w -= lr/(1-β1^t) *
+  m/(√v/√(1-β2^t) + eps)``. AdamW is Adam with decoupled weight decay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optlib import Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop
+
+torch = pytest.importorskip(
+    "torch", reason="torch is not installed; the cross-check against torch.optim needs it "
+                    "(optional: make torch)")
+
+STEPS = 20
+SHAPES = [(2, 3), (3,)]
+_rng = np.random.default_rng(0)
+_A = _rng.normal(size=(9, 9))
+HESSIAN = _A.T @ _A / 9 + 0.1 * np.eye(9)        # SPD, eigenvalues roughly in [0.1, 4]
+W0 = [_rng.normal(size=s) for s in SHAPES]
+NOISE = 0.5 * _rng.normal(size=(STEPS, 9))
+
+
+def gradient(flat_w, t):
+    """The quadratic's gradient H w plus the noise of step t, as flat float64."""
+    return HESSIAN @ flat_w + NOISE[t]
+
+
+def split(flat):
+    return [flat[:6].reshape(2, 3).copy(), flat[6:].copy()]
+
+
+def run_both(ours, make_torch, state_map=None, steps=STEPS):
+    """Run optlib and torch side by side; after each step compare params and mapped state.
+
+    ``state_map`` maps an optlib buffer name to ``(torch_key, factor)``: optlib's
+    buffer must equal ``factor * torch_state[torch_key]``.
+    """
+    params = [w.copy() for w in W0]
+    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
+    topt = make_torch(tparams)
+    for t in range(steps):
+        g = gradient(np.concatenate([p.ravel() for p in params]), t)
+        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
+        ours.step(params, split(g))
+        for p, gi in zip(tparams, split(tg)):
+            p.grad = torch.tensor(gi, dtype=torch.float64)
+        topt.step()
+        for i, (p, tp) in enumerate(zip(params, tparams)):
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-13,
+                                       err_msg=f"params[{i}] after step {t + 1}")
+            for name, (key, factor) in (state_map or {}).items():
+                np.testing.assert_allclose(ours.state[i][name],
+                                           factor * topt.state[tp][key].numpy(),
+                                           rtol=1e-12, atol=1e-13,
+                                           err_msg=f"state {name} of params[{i}], step {t + 1}")
+    assert ours.t == steps
+    return params, tparams
+
+
+def test_problem_moves_the_parameters():
+    """The problem is not degenerate: 20 GD steps move every parameter by a clear amount."""
+    params, _ = run_both(GradientDescent(lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1))
+    for p, w0 in zip(params, W0):
+        assert np.min(np.abs(p - w0)) > 1e-3
+
+
+def test_gradient_descent_is_sgd():
+    """GradientDescent(lr) ≡ torch.optim.SGD(lr)."""
+    run_both(GradientDescent(lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1))
+
+
+@pytest.mark.parametrize("nesterov", [False, True], ids=["heavy_ball", "nesterov"])
+@pytest.mark.parametrize("lr, beta", [(0.2, 0.9), (0.5, 0.5), (0.1, 0.0)])
+def test_momentum_is_sgd_with_scaled_lr_and_no_dampening(lr, beta, nesterov):
+    """Momentum(α, β) ≡ torch SGD(lr=α(1−β), momentum=β, dampening=0), including step 1.
+
+    torch's buffer b starts at b_1 = g_1 and then b = βb + g; ours v_0 = 0 and
+    v = βv + (1−β)g. By induction v_t = (1−β) b_t (v_1 = (1−β)g_1 = (1−β)b_1), so
+    α v_t = α(1−β) b_t. Nesterov: torch steps α(1−β)(g + β b_t) = α(1−β)g + αβ v_t,
+    which is ours. With β = 0 both are plain gradient descent: torch then keeps no
+    buffer and refuses nesterov=True ("requires a momentum"), so it is compared
+    with SGD(lr=α) there.
+    """
+    state_map = {"momentum_buffer": ("momentum_buffer", 1 - beta)} if beta else None
+    run_both(Momentum(lr=lr, beta=beta, nesterov=nesterov),
+             lambda ps: torch.optim.SGD(ps, lr=lr * (1 - beta), momentum=beta, dampening=0,
+                                        nesterov=nesterov and beta > 0),
+             state_map)
+
+
+def test_sgd_with_dampening_differs_by_its_first_step():
+    """torch SGD(lr=α, momentum=β, dampening=β) is NOT Momentum(α, β): its buffer starts at g_1,
+    not (1−β)g_1, so b_t − v_t = β^t g_1 on the same gradients, and its first move is α g_1."""
+    lr, beta = 0.1, 0.9
+    ours = Momentum(lr=lr, beta=beta)
+    params = [w.copy() for w in W0]
+    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
+    topt = torch.optim.SGD(tparams, lr=lr, momentum=beta, dampening=beta)
+    grads = [split(NOISE[t]) for t in range(STEPS)]       # a fixed sequence, same for both
+    for t, g in enumerate(grads, start=1):
+        ours.step(params, g)
+        for p, gi in zip(tparams, g):
+            p.grad = torch.tensor(gi, dtype=torch.float64)
+        topt.step()
+        if t == 1:
+            np.testing.assert_allclose(W0[0] - tparams[0].detach().numpy(), lr * g[0],
+                                       rtol=1e-12)
+            np.testing.assert_allclose(W0[0] - params[0], lr * (1 - beta) * g[0], rtol=1e-12)
+        for i, tp in enumerate(tparams):
+            np.testing.assert_allclose(
+                topt.state[tp]["momentum_buffer"].numpy() - ours.state[i]["momentum_buffer"],
+                beta**t * grads[0][i], rtol=1e-9, atol=1e-13)
+    assert not np.allclose(params[0], tparams[0].detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("lr, beta, eps", [(0.01, 0.9, 1e-8), (0.05, 0.99, 1e-3),
+                                           (0.01, 0.0, 1e-8)])
+def test_rmsprop_is_torch_rmsprop(lr, beta, eps):
+    """RMSprop(lr, beta, eps) ≡ torch RMSprop(lr, alpha=beta, eps, momentum=0, centered=False)."""
+    run_both(RMSprop(lr=lr, beta=beta, eps=eps),
+             lambda ps: torch.optim.RMSprop(ps, lr=lr, alpha=beta, eps=eps, momentum=0,
+                                            centered=False),
+             {"square_avg": ("square_avg", 1.0)})
+
+
+@pytest.mark.parametrize("lr, eps", [(0.1, 1e-10), (0.5, 1e-3)])
+def test_adagrad_is_torch_adagrad(lr, eps):
+    """Adagrad(lr, eps) ≡ torch Adagrad(lr, eps, initial_accumulator_value=0, lr_decay=0)."""
+    run_both(Adagrad(lr=lr, eps=eps),
+             lambda ps: torch.optim.Adagrad(ps, lr=lr, eps=eps, initial_accumulator_value=0,
+                                            lr_decay=0),
+             {"sum_sq": ("sum", 1.0)})
+
+
+ADAM_STATE = {"exp_avg": ("exp_avg", 1.0), "exp_avg_sq": ("exp_avg_sq", 1.0)}
+AMSGRAD_STATE = {**ADAM_STATE, "max_exp_avg_sq": ("max_exp_avg_sq", 1.0)}
+
+ADAM_CASES = {
+    "adam_defaults": (lambda: Adam(),
+                      lambda ps: torch.optim.Adam(ps), ADAM_STATE),
+    "adam": (lambda: Adam(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6),
+             lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6), ADAM_STATE),
+    "adam_l2": (lambda: Adam(lr=0.05, weight_decay=0.1),
+                lambda ps: torch.optim.Adam(ps, lr=0.05, weight_decay=0.1), ADAM_STATE),
+    "adam_amsgrad": (lambda: Adam(lr=0.05, beta1=0.5, beta2=0.6, amsgrad=True),
+                     lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.5, 0.6), amsgrad=True),
+                     AMSGRAD_STATE),
+    "adam_amsgrad_l2": (lambda: Adam(lr=0.05, beta1=0.5, beta2=0.6, weight_decay=0.1,
+                                     amsgrad=True),
+                        lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.5, 0.6),
+                                                    weight_decay=0.1, amsgrad=True),
+                        AMSGRAD_STATE),
+    "adam_decoupled_vs_adamw": (lambda: Adam(lr=0.05, weight_decay=0.2, decoupled=True),
+                                lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.2),
+                                ADAM_STATE),
+    "adamw_defaults": (lambda: AdamW(),
+                       lambda ps: torch.optim.AdamW(ps), ADAM_STATE),
+    "adamw": (lambda: AdamW(lr=0.05, beta1=0.8, beta2=0.99, weight_decay=0.2),
+              lambda ps: torch.optim.AdamW(ps, lr=0.05, betas=(0.8, 0.99), weight_decay=0.2),
+              ADAM_STATE),
+    "adamw_amsgrad": (lambda: AdamW(lr=0.05, beta1=0.5, beta2=0.6, weight_decay=0.2,
+                                    amsgrad=True),
+                      lambda ps: torch.optim.AdamW(ps, lr=0.05, betas=(0.5, 0.6),
+                                                   weight_decay=0.2, amsgrad=True),
+                      AMSGRAD_STATE),
+}
+
+
+@pytest.mark.parametrize("case", list(ADAM_CASES))
+def test_adam_family_is_torch(case):
+    """Adam (plain, L2, AMSGrad) ≡ torch.optim.Adam and AdamW ≡ torch.optim.AdamW.
+
+    torch's AMSGrad keeps max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq) and
+    divides by √max_exp_avg_sq / √(1−β2^t) + eps: the same as optlib's
+    v_max replacing v inside the bias-corrected root.
+    """
+    make_ours, make_torch, state_map = ADAM_CASES[case]
+    run_both(make_ours(), make_torch, state_map)
+
+
+def test_amsgrad_case_really_uses_the_maximum():
+    """In the AMSGrad cross-check the running max differs from v (else amsgrad would be untested)."""
+    ours = Adam(lr=0.05, beta1=0.5, beta2=0.6, amsgrad=True)
+    run_both(ours, lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.5, 0.6), amsgrad=True),
+             AMSGRAD_STATE)
+    assert np.any(ours.state[0]["max_exp_avg_sq"] > ours.state[0]["exp_avg_sq"] * 1.01)
+
+
+def test_adam_l2_and_adamw_really_differ():
+    """The weight-decay cases are not vacuous: L2 and decoupled decay give different trajectories."""
+    l2, _ = run_both(Adam(lr=0.05, weight_decay=0.2),
+                     lambda ps: torch.optim.Adam(ps, lr=0.05, weight_decay=0.2), ADAM_STATE)
+    dec, _ = run_both(AdamW(lr=0.05, weight_decay=0.2),
+                      lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.2), ADAM_STATE)
+    assert np.max(np.abs(l2[0] - dec[0])) > 1e-4

@@ -397,10 +397,13 @@ class Momentum(Optimizer):
 
 
 def _divide_by_root(numerator, denominator, eps, out):
-    r"""``out = numerator / (denominator ** 0.5 + eps)``, with 0/0 read as 0.
+    r"""``out = numerator / (denominator ** 0.5 + eps)``, with x/0 read as 0.
 
-    A zero denominator only happens with ``eps = 0`` and a second-moment
-    estimate of exactly 0, that is, when every gradient so far was 0 there.
+    The denominator can only be 0 when ``eps = 0`` and the second-moment estimate
+    is exactly 0 there: every gradient so far was 0, or the estimate decayed or
+    underflowed to 0 (``beta = 0``, or gradients below about 1e-154). The step
+    is then 0 rather than an infinite or nan one; with any ``eps > 0`` this never
+    happens.
     """
     np.sqrt(denominator, out=out)
     out += eps

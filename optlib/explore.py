@@ -60,6 +60,7 @@ STATIC_ONLY_ENV = "OPTLIB_STATIC_EXPLORATIONS"
 
 _SCALE = 10          # pixel coordinates are stored in tenths of a pixel
 _BREAK = -32768      # int16 sentinel that ends a polyline
+_CLIP = -32767       # int16 sentinel: the next vertex was made by clipping (no marker)
 
 
 @dataclass(frozen=True)
@@ -124,24 +125,34 @@ class Slider:
                    choices=choices)
 
 
-def _clip_polyline(points: np.ndarray, box) -> list[np.ndarray]:
-    """Clip a polyline (n, 2) to ``box = (x0, y0, x1, y1)``: a list of visible pieces.
+def _clip(points: np.ndarray, box):
+    """Clip a polyline (n, 2) to ``box = (x0, y0, x1, y1)``.
 
-    Non-finite points break the line. Segments are clipped with Liang–Barsky,
-    so a piece that leaves the box ends exactly on its edge, as matplotlib's
-    clipping draws it.
+    Returns ``(pieces, flags)``: the visible pieces, and for each piece a boolean
+    array that is False for vertices made by the clipping (on the box edge, not
+    data points: no marker is drawn there). Non-finite points break the line.
+    Segments are clipped with Liang–Barsky, so a piece that leaves the box ends
+    exactly on its edge, as matplotlib's clipping draws it; a lone finite point
+    inside the box is a one-vertex piece.
     """
     x0, y0, x1, y1 = box
-    inside = (np.all(np.isfinite(points), axis=1) & (points[:, 0] >= x0) & (points[:, 0] <= x1)
-              & (points[:, 1] >= y0) & (points[:, 1] <= y1))
+    finite = np.all(np.isfinite(points), axis=1)
+    inside = finite & (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) \
+        & (points[:, 1] <= y1)
     if inside.all():
-        return [points.copy()] if len(points) else []
-    pieces, current = [], []
-    for a, b in zip(points[:-1], points[1:]):
-        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            if current:
-                pieces.append(np.array(current))
-                current = []
+        return ([points.copy()], [np.ones(len(points), bool)]) if len(points) else ([], [])
+    pieces, flags, current, cflags = [], [], [], []
+
+    def close():
+        if current:
+            pieces.append(np.array(current))
+            flags.append(np.array(cflags))
+            current.clear()
+            cflags.clear()
+
+    for k, (a, b) in enumerate(zip(points[:-1], points[1:])):
+        if not (finite[k] and finite[k + 1]):
+            close()
             continue
         d = b - a
         t0, t1 = 0.0, 1.0
@@ -158,46 +169,69 @@ def _clip_polyline(points: np.ndarray, box) -> list[np.ndarray]:
                 else:
                     t1 = min(t1, r)
         if not visible or t0 > t1:
-            if current:
-                pieces.append(np.array(current))
-                current = []
+            close()
             continue
-        start, end = a + t0 * d, a + t1 * d
         if not current or t0 > 0:
-            if current:
-                pieces.append(np.array(current))
-            current = [start]
-        current.append(end)
+            close()
+            current.append(a + t0 * d)
+            cflags.append(t0 == 0)
+        current.append(a + t1 * d)
+        cflags.append(t1 == 1)
         if t1 < 1:
-            pieces.append(np.array(current))
-            current = []
-    if current:
-        pieces.append(np.array(current))
-    if len(points) == 1 and np.all(np.isfinite(points[0])):
-        p = points[0]
-        if x0 <= p[0] <= x1 and y0 <= p[1] <= y1:
-            pieces.append(points[:1].copy())
-    return pieces
+            close()
+    close()
+    # lone points (no finite neighbour) inside the box
+    for k in np.flatnonzero(inside):
+        if (k == 0 or not finite[k - 1]) and (k == len(points) - 1 or not finite[k + 1]):
+            pieces.append(points[k:k + 1].copy())
+            flags.append(np.ones(1, bool))
+    return pieces, flags
 
 
-def _encode(pieces: list[np.ndarray]) -> str:
-    """Polylines in pixels → base64 of little-endian int16 (tenths of a pixel, breaks)."""
+def _clip_polyline(points: np.ndarray, box) -> list[np.ndarray]:
+    """The visible pieces of a polyline clipped to ``box`` (see :func:`_clip`)."""
+    return _clip(points, box)[0]
+
+
+def _encode(pieces: list[np.ndarray], flags=None) -> str:
+    """Polylines in pixels → base64 of little-endian int16, in tenths of a pixel.
+
+    ``_BREAK`` ends a piece; ``_CLIP`` before a vertex marks it as made by
+    clipping (``flags`` False), not a data point.
+    """
     parts = []
-    for piece in pieces:
-        parts.append(np.round(piece * _SCALE).astype("<i2").ravel())
+    for k, piece in enumerate(pieces):
+        coords = np.round(piece * _SCALE).astype("<i2")
+        if flags is None or flags[k].all():
+            parts.append(coords.ravel())
+        else:
+            for row, is_data in zip(coords, flags[k]):
+                if not is_data:
+                    parts.append(np.array([_CLIP], dtype="<i2"))
+                parts.append(row)
         parts.append(np.array([_BREAK], dtype="<i2"))
     data = np.concatenate(parts) if parts else np.zeros(0, dtype="<i2")
     return base64.b64encode(data.tobytes()).decode("ascii")
 
 
-def decode(text: str) -> list[np.ndarray]:
-    """Inverse of the static encoding: polylines in pixel coordinates (for tests)."""
+def decode(text: str, data_only: bool = False) -> list[np.ndarray]:
+    """Inverse of the static encoding: polylines in pixel coordinates (for tests).
+
+    With ``data_only``, only the data vertices (where markers are drawn) are kept.
+    """
     data = np.frombuffer(base64.b64decode(text), dtype="<i2")
-    pieces, start = [], 0
-    for end in np.flatnonzero(data == _BREAK):
-        pieces.append(data[start:end].reshape(-1, 2) / _SCALE)
-        start = end + 1
-    return pieces
+    pieces, current, i, clip = [], [], 0, False
+    while i < len(data):
+        if data[i] == _BREAK:
+            pieces.append(np.array(current, dtype=float).reshape(-1, 2) / _SCALE)
+            current, i = [], i + 1
+        elif data[i] == _CLIP:
+            clip, i = True, i + 1
+        else:
+            if not (clip and data_only):
+                current.append((data[i], data[i + 1]))
+            clip, i = False, i + 2
+    return [p for p in pieces if len(p)] if data_only else pieces
 
 
 def _edge(artist):
@@ -424,31 +458,23 @@ class Exploration:
                   & (px[:, 1] >= box[1]) & (px[:, 1] <= box[3]))
         return [p[None, :] for p in px[inside]]
 
-    def _pixel_pieces(self, name: str, x, y) -> list[np.ndarray]:
-        """What the static view draws for an artist's line: clipped polylines in SVG pixels.
+    def _pixel_pieces(self, name: str, x, y):
+        """What the static view draws for an artist: ``(pieces, flags)`` in SVG pixels.
 
-        For a marker-only artist: its visible points.
+        A line is clipped to its axes (flags mark the data vertices, which get
+        markers); a marker-only artist gives its visible points.
         """
         px, box = self._to_pixels(name, x, y)
         if self._artists[name].get_linestyle() in ("None", "none", "", " "):
-            return self._inside(px, box)
-        return _clip_polyline(px, box)
-
-    def _pixel_dots(self, name: str, x, y) -> list[np.ndarray]:
-        """Marker positions of a line-with-markers artist: its data points inside the axes."""
-        px, box = self._to_pixels(name, x, y)
-        return self._inside(px, box)
-
-    def _has_dots(self, artist) -> bool:
-        return (artist.get_marker() not in (None, "None", "", " ")
-                and artist.get_linestyle() not in ("None", "none", "", " "))
+            points = self._inside(px, box)
+            return points, [np.ones(1, bool) for _ in points]
+        return _clip(px, box)
 
     def static_frames(self) -> list[dict]:
         """Every grid point's frame, encoded, in C order of the slider indices.
 
-        Each frame is ``{"lines": [...], "dots": [...], "readout": ...}`` with one
-        entry per dynamic artist: its (clipped) polylines, and for a line drawn
-        with markers the visible data points (else "").
+        Each frame is ``{"lines": [...], "readout": ...}`` with one entry per
+        dynamic artist: its clipped polylines (see :func:`decode`).
         """
         artists = self._artists
         frames = []
@@ -457,9 +483,7 @@ class Exploration:
             data, readout = self.frame(index)
             self._use_background(self._background_of(index))
             frames.append({
-                "lines": [_encode(self._pixel_pieces(n, *data[n])) for n in artists],
-                "dots": [_encode(self._pixel_dots(n, *data[n])) if self._has_dots(a) else ""
-                         for n, a in artists.items()],
+                "lines": [_encode(*self._pixel_pieces(n, *data[n])) for n in artists],
                 "readout": readout})
         self._use_background(shown)
         return frames
@@ -570,25 +594,27 @@ _STATIC_JS = r"""
     return out;
   }
   function points(data, each) {
-    var start = true, k = spec.scale;
+    var start = true, clip = false, k = spec.scale;
     for (var i = 0; i < data.length; ) {
       if (data[i] === -32768) { start = true; i += 1; continue; }
-      each(data[i] / k, data[i + 1] / k, start);
+      if (data[i] === -32767) { clip = true; i += 1; continue; }
+      each(data[i] / k, data[i + 1] / k, start, !clip);
       start = false;
+      clip = false;
       i += 2;
     }
   }
-  function draw(lineData, dotData, style, layer) {
+  function draw(data, style, layer) {
     var line = [], dots = [], r = style.marker;
     if (layer.line) {
-      points(lineData, function (x, y, start) {
+      points(data, function (x, y, start) {
         line.push((start ? "M" : "L") + x.toFixed(1) + " " + y.toFixed(1));
       });
       layer.line.setAttribute("d", line.join(""));
     }
     if (layer.dots) {
-      points(layer.line ? dotData : lineData, function (x, y) {
-        dots.push("M" + (x - r).toFixed(1) + " " + y.toFixed(1) + "a" + r + " " + r +
+      points(data, function (x, y, start, isData) {
+        if (isData) dots.push("M" + (x - r).toFixed(1) + " " + y.toFixed(1) + "a" + r + " " + r +
                   " 0 1 0 " + 2 * r + " 0a" + r + " " + r + " 0 1 0 " + -2 * r + " 0");
       });
       layer.dots.setAttribute("d", dots.join(""));
@@ -607,7 +633,7 @@ _STATIC_JS = r"""
     }
     var frame = spec.frames[k];
     for (var j = 0; j < layers.length; j++) {
-      draw(decode(frame.lines[j]), decode(frame.dots[j]), spec.styles[j], layers[j]);
+      draw(decode(frame.lines[j]), spec.styles[j], layers[j]);
     }
     readout.innerHTML = frame.readout;
   }

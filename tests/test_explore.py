@@ -590,7 +590,7 @@ def test_static_markers_are_the_visible_data_points(lr, steps):
     assert path.get_marker() == "o"     # drawn by the static JS as one dot per vertex
     (frame,) = ex.static_frames()
     names = list(ex._artists)
-    dots = svg_to_display(ex.figure, decode(frame["dots"][names.index("path")]))
+    dots = svg_to_display(ex.figure, decode(frame["lines"][names.index("path")], data_only=True))
     objective = Quadratic()
     traj = optlib.run(optlib.GradientDescent(lr=lr), objective, objective.start, steps)
     want = to_display(path.axes, traj.points[:, 0], traj.points[:, 1])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from optlib import Momentum, run
-from optlib.exercises import Feedback, check, exercises
+from optlib.exercises import check, exercises
 from optlib.exercises import ch02
 from optlib.objectives import LinearRegression, Quadratic
 
@@ -66,35 +66,6 @@ def test_all_chapter_2_exercises_are_registered():
         assert exercise_id in registered
         item = registered[exercise_id]
         assert item.question.strip() and item.hint.strip()
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_right_answer_passes(exercise_id):
-    feedback = check(exercise_id, RIGHT[exercise_id])
-    assert isinstance(feedback, Feedback)
-    assert feedback.correct, feedback.message
-    assert str(feedback).startswith(f"✔ Exercise {exercise_id}: correct")
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_wrong_answer_fails_with_a_readable_message(exercise_id):
-    feedback = check(exercise_id, WRONG[exercise_id])
-    assert not feedback.correct
-    assert f"Exercise {exercise_id}" in feedback.message
-    assert "not right" in feedback.message
-    assert "Hint:" in feedback.message
-    assert str(feedback).startswith("✘ ")
-    assert "Traceback" not in feedback.message
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-@pytest.mark.parametrize("answer", [None, "abc", [1.0, 2.0, 3.0], [], float("nan"),
-                                    {"a": 1}, object(), True])
-def test_malformed_answer_returns_failing_feedback(exercise_id, answer):
-    feedback = check(exercise_id, answer)
-    assert isinstance(feedback, Feedback)
-    assert not feedback.correct
-    assert f"Exercise {exercise_id}" in feedback.message
 
 
 @pytest.mark.parametrize("exercise_id", NUMERIC)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import importlib
-import numbers
 import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable

@@ -1,0 +1,86 @@
+"""The exercise-check machinery, over every registered exercise of every chapter.
+
+Per-chapter test files (test_exercises_chNN.py) confirm each expected answer by an
+independent computation; this file checks what every exercise must do for a
+learner: accept the right answer, reject a wrong one with a readable message and a
+hint, and answer malformed input with a failing Feedback instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optlib.exercises import Exercise, Feedback, check, exercises, register
+
+ALL = exercises()
+IDS = sorted(ALL, key=lambda i: tuple(int(p) for p in i.split(".")))
+
+
+def _wrong(exercise: Exercise):
+    """An answer that is certainly wrong: another choice, or every number moved well off."""
+    want = exercise.expected()
+    if isinstance(want, str):
+        return next(c for c in exercise.choices if c.lower() != want.lower())
+    arr = np.atleast_1d(np.asarray(want, dtype=float))
+    moved = arr * 1.5 + 1.0
+    return float(moved[0]) if arr.size == 1 else moved.tolist()
+
+
+def test_every_chapter_with_a_notebook_registers_at_least_three_exercises():
+    """Each chapter N that has exercises has at least 3 (ids N.1, N.2, N.3)."""
+    chapters = {i.split(".")[0] for i in IDS}
+    assert chapters, "no exercises registered"
+    for chapter in chapters:
+        assert {f"{chapter}.1", f"{chapter}.2", f"{chapter}.3"} <= set(ALL)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_right_answer_passes(exercise_id):
+    """The expected answer (computed by optlib) is accepted, with a ✔ message."""
+    feedback = check(exercise_id, ALL[exercise_id].expected())
+    assert feedback.correct, feedback.message
+    assert bool(feedback) is True
+    assert str(feedback).startswith(f"✔ Exercise {exercise_id}")
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_wrong_answer_fails_readably(exercise_id):
+    """A wrong answer fails, names the exercise, and says so in a sentence."""
+    feedback = check(exercise_id, _wrong(ALL[exercise_id]))
+    assert not feedback.correct
+    assert str(feedback).startswith("✘ ")
+    assert f"Exercise {exercise_id}" in feedback.message
+    assert "not right" in feedback.message
+    assert "✘" in feedback._repr_html_()
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+@pytest.mark.parametrize("answer", [None, "abc", [1.0, 2.0, 3.0, 4.0, 5.0], [], float("nan"),
+                                    {"a": 1}, object(), True, 1j])
+def test_malformed_answer_returns_failing_feedback(exercise_id, answer):
+    """Malformed input never raises: it returns a failing Feedback naming the exercise."""
+    feedback = check(exercise_id, answer)
+    assert isinstance(feedback, Feedback)
+    assert not feedback.correct
+    assert f"Exercise {exercise_id}" in feedback.message
+
+
+def test_unknown_exercise_id_is_an_error_naming_it():
+    """Only a programming error (an unknown id) raises."""
+    with pytest.raises(ValueError, match="exercise_id='9.99'"):
+        check("9.99", 1.0)
+
+
+def test_an_id_cannot_be_registered_twice():
+    """Registering an existing id is refused."""
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Exercise(id=IDS[0], question="duplicate", expected=lambda: 1.0))
+
+
+def test_tolerance_is_relative():
+    """A numeric answer within rtol passes, outside fails (tolerance stated in the message)."""
+    ex = Exercise(id="0.1", question="two", expected=lambda: 2.0, rtol=1e-3)
+    assert ex.check(2.0015).correct
+    wrong = ex.check(2.01)
+    assert not wrong.correct and "tolerance 0.001" in wrong.message

@@ -1,8 +1,8 @@
 """Figures `explore_latency_<name>` and `static_bytes_<name>` for the chapters' explorations.
 
-:func:`explorations` builds every exploration exactly as the chapters
-(``chapters/01_oscillation.ipynb``, ``chapters/02_momentum.ipynb``) do, in one
-place, so that a chapter and its benchmark can be matched. For each one:
+:func:`explorations` runs the chapters' own code (``chapters/*.ipynb``, code cells in
+order) and keeps every exploration a cell displays, so the benchmark measures exactly
+what the book shows and cannot drift from it. For each one:
 
 * ``explore_latency_<name>`` — median milliseconds from a programmatic slider
   change (``widget().controls[i].value = k``) to the new PNG being set on the
@@ -17,67 +17,66 @@ Goal: ≤ 50 ms per slider change.
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import io
+import json
+import os
 import statistics
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 
-import optlib
-from optlib.explore import EMAExplorer, MomentumRateExplorer, Slider, TrajectoryExplorer
-from optlib.objectives import Quadratic
+from optlib.explore import Exploration
 
 from .common import emit, log
 
 WARMUP = 5        # slider changes before timing
 CHANGES = 60      # timed slider changes (median over these)
 GOAL_MS = 50.0
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+
+
+def _run_cells(path: Path) -> list:
+    """Execute a notebook's code cells in one namespace; return the explorations displayed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    found, namespace = [], {"__name__": "__chapter__"}
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, str(path), "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), str(path), "eval"), namespace)
+            if isinstance(value, Exploration):
+                found.append(value)
+    plt.close("all")
+    return found
 
 
 def explorations() -> list:
-    """The explorations of the chapters, constructed as the chapters construct them.
-
-    Keep this in step with the chapters' cells (same grids, formats and notes:
-    a note is evaluated for every frame of the static HTML and on every live
-    slider change, so it is part of what is measured).
-    """
-    from optlib import analysis
-
-    bowl = Quadratic()                        # chapters 1 and 2: curvatures (1, 25)
-    tilted = Quadratic(angle=np.pi / 6)       # chapter 1: the same bowl rotated by 30°
-    eig = np.linalg.eigvalsh(tilted.hessian)
-    return [
-        # chapter 1 (01_oscillation): the learning rate on the elongated bowl
-        TrajectoryExplorer(
-            bowl, optlib.GradientDescent,
-            [Slider("lr", np.round(np.linspace(0.005, 0.085, 33), 4), initial=0.05,
-                    fmt="{:.4f}")],
-            steps=60, name="gd_alpha",
-            note=lambda v: (f"factors |1−αλ₁| = {analysis.gd_factors(v['lr'], bowl)[0]:.3f}, "
-                            f"|1−αλ₂| = {analysis.gd_factors(v['lr'], bowl)[1]:.3f}; "
-                            f"predicted rate {analysis.gd_rate(v['lr'], bowl):.3f}")),
-        # chapter 1: the rotated bowl, and the same run in the eigenbasis
-        TrajectoryExplorer(
-            tilted, optlib.GradientDescent,
-            [Slider("lr", np.round(np.linspace(0.005, 0.085, 17), 4), initial=0.05,
-                    fmt="{:.3f}")],
-            steps=60, eigenbasis=True, name="gd_rotated",
-            note=lambda v: (f"eigenvalues 1 and 25: predicted rate "
-                            f"{analysis.gd_rate(v['lr'], eig):.3f}, "
-                            f"limit 2/λ_max = {analysis.gd_stability_limit(eig):.3f}")),
-        # chapter 2 (02_momentum): momentum's two hyperparameters
-        TrajectoryExplorer(
-            bowl, optlib.Momentum,
-            [Slider("lr", [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6], initial=0.1),
-             Slider("beta", [0.0, 0.2, analysis.momentum_optimal(bowl).beta, 0.6, 0.7, 0.8, 0.9],
-                    initial=0.7, fmt="{:.2f}")],
-            steps=80, name="momentum_alpha_beta",
-            note=lambda v: (f"predicted rate "
-                            f"{analysis.momentum_spectral_radius(v['lr'], v['beta'], bowl):.3f}")),
-        # chapter 2: the rate map over (α, β) with a probe
-        MomentumRateExplorer(),
-        # chapter 2: exponentially weighted averages
-        EMAExplorer(),
-    ]
+    """Every exploration the chapters display, built by the chapters' own cells."""
+    os.environ.setdefault("OPTLIB_QUIET", "1")       # no progress bars from training cells
+    found = []
+    cwd = Path.cwd()
+    try:
+        os.chdir(CHAPTERS)
+        for path in sorted(CHAPTERS.glob("*.ipynb")):
+            log(f"explore: running the cells of {path.name} ...")
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")          # e.g. plt.show() under Agg
+                found.extend(_run_cells(path))
+    finally:
+        os.chdir(cwd)
+    return found
 
 
 def _changes(controls, count: int):

@@ -670,3 +670,512 @@ def heavy_ball_points(objective, step, beta, w0, steps: int, nesterov: bool = Fa
                 points[t + 1] = current - step * objective.grad(current) + push
             previous = current
     return points
+
+
+# --------------------------------------------------------------------------
+# --- chapter 3 additions ---
+# Adagrad and RMSprop: steps on a steady gradient, where ε goes, the two-cycle
+# RMSprop ends in on an axis-aligned bowl, and a settling time for comparing
+# runs that do not converge to the exact minimum (chapters/03_rmsprop.ipynb;
+# tested in tests/test_ch03_additions.py).
+# --------------------------------------------------------------------------
+__all__ += [
+    "adagrad_constant_gradient_step",
+    "rmsprop_constant_gradient_step",
+    "rmsprop_step_size",
+    "rmsprop_hover",
+    "Hover",
+    "settling_step",
+]
+
+
+class Hover(NamedTuple):
+    r"""The two-cycle RMSprop ends in on an axis-aligned quadratic (:func:`rmsprop_hover`).
+
+    Attributes:
+        amplitude: per coordinate, the distance :math:`a_i` from the minimum at which
+            :math:`W_i` bounces between :math:`w_i^* + a_i` and :math:`w_i^* - a_i`
+            (0 where the coordinate converges).
+        effective_steps: per coordinate, the effective step size
+            :math:`-\Delta w_i / g_i` in the cycle, :math:`2/\lambda_i` (``nan`` where
+            the coordinate converges instead).
+        loss: :math:`f - f^* = \sum_i \lambda_i a_i^2 / 2` in the cycle.
+    """
+
+    amplitude: np.ndarray
+    effective_steps: np.ndarray
+    loss: float
+
+
+def _whole_steps(t, least: int = 1) -> np.ndarray:
+    arr = np.asarray(t)
+    if isinstance(t, (bool, np.bool_)) or arr.dtype.kind not in "iu" or arr.size == 0 \
+            or np.any(arr < least):
+        raise ValueError(f"t must be a whole number of steps ≥ {least} (or an array of them), "
+                         f"got t={describe(t)}")
+    return arr
+
+
+def _finite_values(name: str, value) -> np.ndarray:
+    arr = np.asarray(value)
+    if isinstance(value, (bool, np.bool_)) or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real number or array, got {name}={describe(value)}")
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {name}={describe(value)}")
+    return arr.astype(np.float64)
+
+
+def adagrad_constant_gradient_step(lr, t, grad=1.0, eps=1e-10):
+    r"""Length of Adagrad's step t when every gradient so far was the same, :math:`g`.
+
+    After t equal gradients the sum of squares is :math:`s_t = t\,g^2`, so step t moves
+    the parameter by
+
+    .. math::
+
+        |\Delta w_t| = \frac{\alpha\, |g|}{\sqrt{t}\,|g| + \varepsilon}
+        \;\approx\; \frac{\alpha}{\sqrt t}
+        \qquad (|g| \gg \varepsilon/\sqrt t),
+
+    whatever the size of :math:`g`: the steps shrink like :math:`1/\sqrt t` forever,
+    and the distance covered in t steps, :math:`\sum_{k \le t} \alpha/\sqrt k`, grows
+    only like :math:`2\alpha\sqrt t`. The effective step size (step per unit of
+    gradient) is this length divided by :math:`|g|`.
+
+    Args:
+        lr: learning rate :math:`\alpha > 0`.
+        t: step number(s) ≥ 1.
+        grad: the constant gradient :math:`g` (finite; its sign does not matter).
+        eps: :math:`\varepsilon \ge 0`, outside the root as in ``optlib.Adagrad``.
+
+    Returns:
+        float, or an array of the broadcast shape of ``lr``, ``t``, ``grad``, ``eps``.
+
+    Examples:
+        >>> adagrad_constant_gradient_step(0.1, 100, grad=2.0, eps=0.0)   # 0.1 / √100
+        0.01
+    """
+    lr = np.asarray(hyperparameter("lr", lr, low=0.0, low_inclusive=False))
+    eps = np.asarray(hyperparameter("eps", eps, low=0.0, low_inclusive=True))
+    t = _whole_steps(t).astype(np.float64)
+    g = np.abs(_finite_values("grad", grad))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(g > 0, lr * g / (np.sqrt(t) * g + eps), 0.0)
+    return _scalar_or_array(step)
+
+
+def rmsprop_constant_gradient_step(lr, beta, t, grad=1.0, eps=1e-8):
+    r"""Length of RMSprop's step t when every gradient so far was the same, :math:`g`.
+
+    With :math:`s_0 = 0` the running average of :math:`g^2` after t steps is
+    :math:`s_t = (1-\beta^t)\, g^2` (chapter 2's EMA bias), so step t moves the
+    parameter by
+
+    .. math::
+
+        |\Delta w_t| = \frac{\alpha\, |g|}{\sqrt{1-\beta^t}\,|g| + \varepsilon}
+        \;\approx\; \frac{\alpha}{\sqrt{1-\beta^t}} \;\longrightarrow\; \alpha
+        \qquad (|g| \gg \varepsilon),
+
+    independent of the size of :math:`g` (RMSprop steps by about :math:`\alpha\,
+    \mathrm{sign}(g)`), and *longer* than :math:`\alpha` at the start: the first step is
+    :math:`\alpha/\sqrt{1-\beta}` because :math:`s` starts at 0 and RMSprop has no bias
+    correction.
+
+    Args:
+        lr: learning rate :math:`\alpha > 0`.
+        beta: :math:`\beta \in [0, 1)`.
+        t: step number(s) ≥ 1.
+        grad: the constant gradient :math:`g`.
+        eps: :math:`\varepsilon \ge 0`, outside the root as in ``optlib.RMSprop``.
+
+    Returns:
+        float, or an array of the broadcast shape.
+
+    Examples:
+        >>> round(rmsprop_constant_gradient_step(0.01, 0.99, 1, eps=0.0), 6)   # 0.01/√0.01
+        0.1
+    """
+    lr = np.asarray(hyperparameter("lr", lr, low=0.0, low_inclusive=False))
+    beta = np.asarray(hyperparameter("beta", beta, low=0.0, high=1.0, low_inclusive=True))
+    eps = np.asarray(hyperparameter("eps", eps, low=0.0, low_inclusive=True))
+    t = _whole_steps(t)
+    g = np.abs(_finite_values("grad", grad))
+    root = np.sqrt(1.0 - np.power(beta, t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(g > 0, lr * g / (root * g + eps), 0.0)
+    return _scalar_or_array(step)
+
+
+def rmsprop_step_size(lr, s, eps=1e-8, eps_inside=False):
+    r"""RMSprop's effective step size for a second-moment estimate :math:`s`, with ε outside or inside.
+
+    .. math::
+
+        \text{outside (optlib, PyTorch):}\quad \frac{\alpha}{\sqrt{s} + \varepsilon},
+        \qquad
+        \text{inside (optax's default, Keras):}\quad \frac{\alpha}{\sqrt{s + \varepsilon}} .
+
+    For :math:`s \gg \varepsilon^2` (outside) or :math:`s \gg \varepsilon` (inside) both are
+    :math:`\alpha/\sqrt s`. They differ where :math:`s \approx 0`: the largest step size is
+    :math:`\alpha/\varepsilon` outside but :math:`\alpha/\sqrt\varepsilon` inside, so
+    :math:`\varepsilon_{\text{inside}} = \varepsilon_{\text{outside}}^2` gives the same cap.
+    Where the cap binds, RMSprop is gradient descent with that step size.
+
+    Args:
+        lr: learning rate :math:`\alpha > 0`.
+        s: second-moment estimate(s) :math:`s \ge 0`, scalar or array.
+        eps: :math:`\varepsilon \ge 0`.
+        eps_inside: put :math:`\varepsilon` inside the square root.
+
+    Returns:
+        float, or an array of the broadcast shape; ``inf`` where :math:`s = \varepsilon = 0`.
+
+    Examples:
+        >>> rmsprop_step_size(0.1, 0.0, eps=1e-8), rmsprop_step_size(0.1, 0.0, 1e-8, True)
+        (10000000.0, 1000.0)
+    """
+    lr = np.asarray(hyperparameter("lr", lr, low=0.0, low_inclusive=False))
+    eps = np.asarray(hyperparameter("eps", eps, low=0.0, low_inclusive=True))
+    s = np.asarray(hyperparameter("s", s, low=0.0, low_inclusive=True))
+    eps_inside = flag("eps_inside", eps_inside)
+    denominator = np.sqrt(s + eps) if eps_inside else np.sqrt(s) + eps
+    with np.errstate(divide="ignore"):
+        return _scalar_or_array(lr / denominator)
+
+
+def rmsprop_hover(lr, curvatures, eps=1e-8) -> Hover:
+    r"""Where RMSprop with a constant α ends on an axis-aligned quadratic: a two-cycle.
+
+    On :math:`f = \tfrac12\sum_i \lambda_i (w_i - w_i^*)^2` every coordinate is its own
+    one-dimensional problem. RMSprop's steps do not shrink with the gradient, so it cannot
+    settle on the minimum; it ends bouncing between :math:`w_i^* \pm a_i`. In that cycle
+    :math:`|g_i| = \lambda_i a_i` is constant, so :math:`s_i = g_i^2`, and one step must carry
+    :math:`W_i` across, a distance :math:`2a_i`:
+
+    .. math::
+
+        \frac{\alpha\, \lambda_i a_i}{\lambda_i a_i + \varepsilon} = 2 a_i
+        \quad\Longrightarrow\quad
+        a_i = \frac{\alpha}{2} - \frac{\varepsilon}{\lambda_i},
+        \qquad
+        \frac{\alpha}{\sqrt{s_i} + \varepsilon} = \frac{2}{\lambda_i},
+        \qquad
+        f - f^* = \sum_i \tfrac12 \lambda_i a_i^2 .
+
+    The effective step in the cycle is exactly gradient descent's stability edge
+    :math:`2/\lambda_i` of that coordinate (chapter 1). Where :math:`\alpha/2 \le
+    \varepsilon/\lambda_i` there is no cycle: near the minimum the step size is capped at
+    :math:`\alpha/\varepsilon < 2/\lambda_i` and the coordinate converges like gradient
+    descent (amplitude 0, effective step ``nan``). This is the fixed point of the
+    two-step map, the state runs with :math:`\beta > 0` are seen to end in; with
+    :math:`\beta = 0` (sign descent) any pair of points :math:`\alpha` apart around the
+    minimum is a cycle, and the amplitude depends on the start. (In floating point, a
+    coordinate that is converging may also round onto a nonzero :math:`w_i^*` exactly before
+    its step size has grown past :math:`2/\lambda_i`; its gradient is then 0 and it stays.)
+
+    Args:
+        lr: learning rate :math:`\alpha > 0` (a scalar).
+        curvatures: the :math:`\lambda_i` along the coordinate axes, or a ``Quadratic``
+            with a diagonal Hessian (whose diagonal is then used).
+        eps: :math:`\varepsilon \ge 0` (outside the root, as in ``optlib.RMSprop``).
+
+    Returns:
+        A :class:`Hover` ``(amplitude, effective_steps, loss)``.
+
+    Examples:
+        >>> h = rmsprop_hover(0.1, (1.0, 25.0), eps=0.0)
+        >>> h.amplitude.tolist(), h.effective_steps.tolist(), round(h.loss, 6)
+        ([0.05, 0.05], [2.0, 0.08], 0.0325)
+    """
+    if hasattr(curvatures, "hessian"):
+        hessian = np.asarray(curvatures.hessian, dtype=np.float64)
+        if np.any(np.abs(hessian - np.diag(np.diag(hessian))) > 1e-12 * np.abs(hessian).max()):
+            raise ValueError(f"rmsprop_hover needs an axis-aligned quadratic (a diagonal "
+                             f"Hessian), got {curvatures!r}")
+        curvatures = np.diag(hessian)
+    lam = _curvatures(curvatures)
+    lr = hyperparameter("lr", lr, low=0.0, low_inclusive=False)
+    eps = hyperparameter("eps", eps, low=0.0, low_inclusive=True)
+    if not isinstance(lr, float) or not isinstance(eps, float):
+        raise TypeError(f"lr and eps must be scalars, got lr={describe(lr)}, eps={describe(eps)}")
+    amplitude = np.maximum(lr / 2.0 - eps / lam, 0.0)
+    steps = np.where(amplitude > 0, 2.0 / lam, np.nan)
+    return Hover(amplitude=amplitude, effective_steps=steps,
+                 loss=float(np.sum(0.5 * lam * amplitude**2)))
+
+
+def settling_step(trajectory, fraction: float = 0.01):
+    r"""First step from which a run stays within ``fraction`` of its initial distance.
+
+    .. math::
+
+        t_{\text{settle}} = \min\{\, t : \lVert w_k - w^* \rVert \le
+        \text{fraction}\cdot\lVert w_0 - w^* \rVert \text{ for all } t \le k \le T \,\}
+
+    over the run's T steps. Unlike ``Trajectory.steps_to`` (the *first* step below a
+    tolerance) this does not count a run that only passes close to the minimum and moves
+    away again, as RMSprop with a constant α does (:func:`rmsprop_hover`).
+
+    Args:
+        trajectory: a ``Trajectory`` from ``optlib.run`` (single run or batch).
+        fraction: in (0, 1).
+
+    Returns:
+        int, or an int array of the batch shape; -1 where the run diverged or its last
+        point is not within the tolerance.
+    """
+    fraction = hyperparameter("fraction", fraction, low=0.0, high=1.0, low_inclusive=False)
+    if not hasattr(trajectory, "distances") or not hasattr(trajectory, "diverged"):
+        raise TypeError(f"trajectory must be a Trajectory from optlib.run, got "
+                        f"trajectory={describe(trajectory)}")
+    d = trajectory.distances()
+    outside = ~(d <= fraction * d[0])                 # nan (diverged) counts as outside
+    n = d.shape[0]
+    last_outside = np.where(outside.any(axis=0), n - 1 - np.argmax(outside[::-1], axis=0), -1)
+    settled = last_outside + 1
+    result = np.where((settled < n) & ~np.asarray(trajectory.diverged), settled, -1)
+    return int(result) if result.ndim == 0 else result
+
+
+# --------------------------------------------------------------------------
+# --- chapter 4 additions ---
+# Adam: where L2 and decoupled weight decay come to rest on a quadratic, and the
+# online problem of Reddi et al. (2018) on which Adam fails and AMSGrad does not
+# (chapters/04_adam.ipynb; tested in tests/test_ch04_additions.py).
+# --------------------------------------------------------------------------
+import math  # noqa: E402
+
+__all__ += [
+    "WeightDecayLimits",
+    "adam_weight_decay_limits",
+    "OnlineRun",
+    "reddi_online_problem",
+]
+
+
+class WeightDecayLimits(NamedTuple):
+    r"""Rest points of Adam with weight decay :math:`\lambda` on a quadratic.
+
+    Attributes:
+        l2: where ``Adam(weight_decay=λ)`` (L2 in the gradient) comes to rest,
+            :math:`(H + \lambda I)^{-1} H c`.
+        decoupled: where ``AdamW(weight_decay=λ)`` comes to rest for
+            :math:`\varepsilon \to 0`, :math:`\operatorname{clip}(c, -1/\lambda, 1/\lambda)`
+            (axis-aligned quadratics).
+    """
+
+    l2: np.ndarray
+    decoupled: np.ndarray
+
+
+def adam_weight_decay_limits(objective, weight_decay) -> WeightDecayLimits:
+    r"""Where Adam with L2 weight decay and with decoupled weight decay (AdamW) come to rest.
+
+    The objective is a quadratic :math:`f(w) = \tfrac12 (w - c)^\top H (w - c)`
+    (``optlib.objectives.Quadratic``) with minimum :math:`c`.
+
+    **L2** (``Adam(weight_decay=λ)``): the decay is added to the gradient,
+    :math:`\tilde g = H(w - c) + \lambda w`, and Adam's step
+    :math:`\hat m / (\sqrt{\hat v} + \varepsilon)` is a (rescaled) average of
+    :math:`\tilde g`; it can only stop where :math:`\tilde g = 0`, the minimum of
+    :math:`f(w) + \tfrac{\lambda}{2}\lVert w\rVert^2`:
+
+    .. math::
+
+        w_{L2} = (H + \lambda I)^{-1} H\, c, \qquad
+        \text{for diagonal } H:\ (w_{L2})_i = \frac{\lambda_i}{\lambda_i + \lambda}\, c_i .
+
+    Flat coordinates (small curvature :math:`\lambda_i`) are shrunk much more than
+    steep ones.
+
+    **Decoupled** (``AdamW(weight_decay=λ)``): the step is
+    :math:`w \leftarrow (1 - \alpha\lambda) w - \alpha\, \hat m / (\sqrt{\hat v} + \varepsilon)`
+    with :math:`\hat m, \hat v` averages of the loss gradient :math:`g` alone. At a
+    rest point the gradient is constant, so :math:`\hat m = g`,
+    :math:`\hat v = g^2`, and per coordinate
+
+    .. math::
+
+        \lambda\, w_i = -\frac{g_i}{|g_i| + \varepsilon} .
+
+    For :math:`\varepsilon \to 0` the right-hand side is :math:`-\operatorname{sign}(g_i)`
+    unless :math:`g_i \approx 0`. With a diagonal :math:`H` (coordinates
+    independent) either :math:`|c_i| \le 1/\lambda` and :math:`w_i = c_i` (then
+    :math:`|g_i| = \varepsilon\lambda|c_i|/(1 - \lambda|c_i|)`, essentially 0), or
+    :math:`w_i = \operatorname{sign}(c_i)/\lambda`:
+
+    .. math::
+
+        (w_{\text{dec}})_i = \operatorname{clip}\!\left(c_i,\ -\tfrac{1}{\lambda},\ \tfrac{1}{\lambda}\right),
+
+    the same for every curvature: decoupled decay acts on every weight alike,
+    whatever the size of its gradients. (AdamW approaches this point only as fast
+    as :math:`\hat v` forgets old, larger gradients, over about
+    :math:`1/(1-\beta_2)` steps.)
+
+    Args:
+        objective: a quadratic with ``hessian`` and ``minimum`` (e.g.
+            ``Quadratic(curvatures=(1, 100), center=(4, 4))``); for ``decoupled``
+            its Hessian must be diagonal (``angle=0``).
+        weight_decay: :math:`\lambda > 0`.
+
+    Returns:
+        :class:`WeightDecayLimits` with two arrays of shape ``(2,)``.
+
+    Raises:
+        TypeError: if ``objective`` has no constant ``hessian`` and ``minimum``.
+        ValueError: for :math:`\lambda \le 0` or a Hessian that is not diagonal.
+
+    Examples:
+        >>> from optlib.objectives import Quadratic
+        >>> lim = adam_weight_decay_limits(Quadratic((1.0, 100.0), center=(4.0, 4.0)), 0.5)
+        >>> lim.l2.round(4).tolist(), lim.decoupled.tolist()
+        ([2.6667, 3.9801], [2.0, 2.0])
+    """
+    lam = hyperparameter("weight_decay", weight_decay, low=0.0, low_inclusive=False)
+    if np.ndim(lam) != 0:
+        raise ValueError(f"weight_decay must be a single number, got "
+                         f"weight_decay={describe(weight_decay)}")
+    h = getattr(objective, "hessian", None)
+    c = getattr(objective, "minimum", None)
+    if h is None or c is None or callable(h) or np.shape(h) != (2, 2) or np.shape(c) != (2,):
+        raise TypeError(f"objective must be a quadratic with a constant 2×2 hessian and a "
+                        f"minimum (e.g. optlib.objectives.Quadratic), got "
+                        f"objective={describe(objective)}")
+    h = np.asarray(h, dtype=np.float64)
+    c = np.asarray(c, dtype=np.float64)
+    if abs(h[0, 1]) > 1e-12 * np.abs(h).max():
+        raise ValueError("the decoupled rest point needs an axis-aligned quadratic (a diagonal "
+                         f"hessian), got hessian={h.round(6).tolist()}")
+    l2 = np.linalg.solve(h + lam * np.eye(2), h @ c)
+    decoupled = np.clip(c, -1.0 / lam, 1.0 / lam)
+    return WeightDecayLimits(l2=l2, decoupled=decoupled)
+
+
+class OnlineRun(NamedTuple):
+    r"""The result of :func:`reddi_online_problem`.
+
+    Attributes:
+        x: the iterates :math:`x_1, \dots, x_{T+1}`, shape ``(T + 1,)``
+            (``x[0]`` is the start :math:`x_1`).
+        grads: the gradients :math:`g_t = c_t` seen, shape ``(T,)``.
+        moves: the optimizer's normalized step before the projection,
+            :math:`u_t = (x_t - y_{t+1})/\alpha_t` with :math:`y_{t+1}` the unprojected
+            point; for Adam :math:`u_t = \hat m_t / (\sqrt{\hat v_t} + \varepsilon)`,
+            for gradient descent :math:`u_t = g_t`. Shape ``(T,)``.
+        average_regret: :math:`R_t / t` for :math:`t = 1, \dots, T`.
+    """
+
+    x: np.ndarray
+    grads: np.ndarray
+    moves: np.ndarray
+    average_regret: np.ndarray
+
+
+def reddi_online_problem(optimizer, steps: int, C: float = 3.0, x0: float = 0.0,
+                         schedule: str = "sqrt") -> OnlineRun:
+    r"""Run an optimizer on the online problem of Reddi, Kale & Kumar (2018, Theorem 1).
+
+    On the interval :math:`\mathcal F = [-1, 1]` the losses are linear,
+
+    .. math::
+
+        f_t(x) = c_t\, x, \qquad c_t = \begin{cases} C & t \bmod 3 = 1 \\ -1 & \text{otherwise,}
+        \end{cases}
+        \qquad C > 2 ,
+
+    so over every three steps the loss is :math:`(C - 2)\,x` and the best fixed
+    point is :math:`x^* = -1`. At step :math:`t = 1, 2, \dots` the optimizer gets
+    :math:`g_t = c_t` at :math:`x_t`, steps with the learning rate
+    :math:`\alpha_t` (``schedule="sqrt"``: :math:`\alpha/\sqrt t` as in the paper;
+    ``"constant"``: :math:`\alpha`), and the result is projected back onto
+    :math:`\mathcal F`:
+
+    .. math::
+
+        x_{t+1} = \operatorname{clip}\big(x_t - \alpha_t\, u_t,\ -1,\ 1\big),
+
+    where :math:`u_t` is the optimizer's own normalized step (see
+    :class:`OnlineRun`). The regret after :math:`t` steps compares with the best
+    fixed point in hindsight,
+
+    .. math::
+
+        R_t = \sum_{s=1}^{t} f_s(x_s) - \min_{x \in [-1, 1]} \sum_{s=1}^{t} f_s(x)
+            = \sum_{s=1}^{t} c_s x_s + \Big|\sum_{s=1}^{t} c_s\Big| .
+
+    With :math:`\beta_1 = 0` and :math:`\beta_2 = 1/(1 + C^2)`, Adam forgets the
+    rare large gradient :math:`C` within a step or two; its normalized steps
+    :math:`u_t` over one period sum to a negative number, so :math:`x` drifts to
+    :math:`+1`, the worst point, and :math:`R_t/t` does not go to 0. AMSGrad's
+    :math:`\max(\hat v, v)` remembers :math:`C^2`, the sum is positive and
+    :math:`x \to -1`.
+
+    Args:
+        optimizer: an optlib optimizer with a scalar ``lr`` (:math:`\alpha`), e.g.
+            ``Adam(lr=0.5, beta1=0.0, beta2=1/(1 + C**2), amsgrad=True)``. It is
+            reset first; its ``lr`` is set to :math:`\alpha_t` during the run and
+            restored afterwards.
+        steps: number of steps :math:`T \ge 0`.
+        C: the large gradient, :math:`C > 2`.
+        x0: the start :math:`x_1 \in [-1, 1]`.
+        schedule: ``"sqrt"`` or ``"constant"``.
+
+    Returns:
+        An :class:`OnlineRun`.
+
+    Raises:
+        TypeError, ValueError: for a non-optimizer, an array ``lr``, or arguments
+            out of range; nothing is run then.
+
+    Examples:
+        >>> from optlib import Adam
+        >>> adam = Adam(lr=0.5, beta1=0.0, beta2=0.1)
+        >>> float(reddi_online_problem(adam, 300).x[-1])
+        1.0
+        >>> float(reddi_online_problem(Adam(lr=0.5, beta1=0.0, beta2=0.1, amsgrad=True),
+        ...                            300).x[-1]) < -0.9
+        True
+    """
+    from .optimizers import Optimizer
+
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an optlib optimizer, got "
+                        f"optimizer={describe(optimizer)}")
+    base = getattr(optimizer, "lr", None)
+    if base is None or np.ndim(base) != 0:
+        raise ValueError(f"optimizer must have a single (scalar) learning rate lr, got "
+                         f"lr={describe(base)}")
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) \
+            or steps < 0:
+        raise ValueError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
+    C = hyperparameter("C", C, low=2.0, low_inclusive=False)
+    x0 = hyperparameter("x0", x0, low=-1.0, high=1.0, low_inclusive=True, high_inclusive=True)
+    if np.ndim(C) != 0 or np.ndim(x0) != 0:
+        raise ValueError(f"C and x0 must be single numbers, got C={describe(C)}, "
+                         f"x0={describe(x0)}")
+    if schedule not in ("sqrt", "constant"):
+        raise ValueError(f"schedule must be 'sqrt' or 'constant', got schedule={schedule!r}")
+
+    steps = int(steps)
+    t = np.arange(1, steps + 1)
+    coef = np.where(t % 3 == 1, C, -1.0)
+    x = np.empty(steps + 1)
+    x[0] = x0
+    moves = np.empty(steps)
+    w = np.array([x0], dtype=np.float64)
+    optimizer.reset()
+    try:
+        for k in range(steps):
+            lr_t = base / math.sqrt(k + 1) if schedule == "sqrt" else base
+            optimizer.lr = lr_t
+            before = w[0]
+            optimizer.step(w, np.array([coef[k]]))
+            moves[k] = (before - w[0]) / lr_t
+            np.clip(w, -1.0, 1.0, out=w)
+            x[k + 1] = w[0]
+    finally:
+        optimizer.lr = base
+    regret = np.cumsum(coef * x[:-1]) + np.abs(np.cumsum(coef))
+    return OnlineRun(x=x, grads=coef, moves=moves, average_regret=regret / t)

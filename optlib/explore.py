@@ -263,14 +263,13 @@ class Exploration:
         for artist in self._artists.values():
             artist.set_animated(True)      # drawn by blitting only
         self._backgrounds, self._background_pngs, self._limits = [], [], []
+        self._freeze_layout()
         for k in range(self._background_count()):
             if k > 0:
                 self._show_background(k)
             self._fig.canvas.draw()
-            if k == 0:
-                self._fig.set_layout_engine("none")  # freeze the layout: pixels stay put
             self._backgrounds.append(self._fig.canvas.copy_from_bbox(self._fig.bbox))
-            self._background_pngs.append(self._png(compress_level=9))
+            self._background_pngs.append(self._png(compress_level=9, colors=128))
             self._limits.append([(ax.get_xlim(), ax.get_ylim()) for ax in self._fig.axes])
         self._shown_background = len(self._backgrounds) - 1
         self._index = tuple(s.start_index for s in self.sliders)
@@ -279,6 +278,29 @@ class Exploration:
 
     #: name of the slider whose value selects the background (None: one background)
     background_slider: str | None = None
+
+    def _freeze_layout(self) -> None:
+        """Fix every axes' position (pixels must not move between frames or backgrounds).
+
+        With several backgrounds, each gets the constrained layout it needs (tick
+        labels differ) and every axes takes the box that fits all of them.
+        """
+        fig = self._fig
+        boxes = []
+        for k in range(self._background_count()):
+            if k > 0:
+                self._show_background(k)
+            fig.canvas.draw()
+            boxes.append([ax.get_position() for ax in fig.axes])
+        fig.set_layout_engine("none")
+        if len(boxes) > 1:
+            for j, ax in enumerate(fig.axes):
+                x0 = max(b[j].x0 for b in boxes)
+                y0 = max(b[j].y0 for b in boxes)
+                x1 = min(b[j].x1 for b in boxes)
+                y1 = min(b[j].y1 for b in boxes)
+                ax.set_position([x0, y0, x1 - x0, y1 - y0])
+            self._show_background(0)
 
     def _background_count(self) -> int:
         if self.background_slider is None:
@@ -370,14 +392,19 @@ class Exploration:
             self._fig.draw_artist(artist)
         return self._png(compress_level=1)
 
-    def _png(self, compress_level: int) -> bytes:
+    def _png(self, compress_level: int, colors: int | None = None) -> bytes:
+        """The canvas as PNG; with ``colors``, a palette image (smaller, for the static page)."""
         from PIL import Image
 
         canvas = self._fig.canvas
         w, h = canvas.get_width_height(physical=True)
         image = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        image = image.convert("RGB")
+        if colors is not None:
+            image = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
+                                   dither=Image.Dither.NONE)
         buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="png", compress_level=compress_level)
+        image.save(buf, format="png", compress_level=compress_level)
         return buf.getvalue()
 
     # -- live view -----------------------------------------------------------
@@ -510,6 +537,7 @@ class Exploration:
         if self._static_html is not None:
             return self._static_html
         w, h = self._fig.canvas.get_width_height(physical=True)
+        start = tuple(s.start_index for s in self.sliders)
         spec = {
             "width": w, "height": h, "scale": _SCALE, "sizes": list(self.shape),
             "labels": [[s.text(k) for k in range(len(s.values))] for s in self.sliders],
@@ -517,9 +545,11 @@ class Exploration:
             "frames": self.static_frames(),
             "background": None if self.background_slider is None else
             [s.name for s in self.sliders].index(self.background_slider),
+            # the starting background is the <img>'s own src (null here: not stored twice)
             "images": [] if self.background_slider is None else
-            ["data:image/png;base64," + base64.b64encode(p).decode("ascii")
-             for p in self._background_pngs],
+            [None if k == self._background_of(start) else
+             "data:image/png;base64," + base64.b64encode(p).decode("ascii")
+             for k, p in enumerate(self._background_pngs)],
         }
         payload = json.dumps(spec, separators=(",", ":"), ensure_ascii=False)
         start = tuple(s.start_index for s in self.sliders)
@@ -568,7 +598,7 @@ _STATIC_JS = r"""
   var spec = JSON.parse(root.querySelector("script.optlib-data").textContent);
   var svg = root.querySelector("svg"), NS = "http://www.w3.org/2000/svg";
   var inputs = root.querySelectorAll("input[type=range], select");
-  var img = root.querySelector("img");
+  var img = root.querySelector("img"), firstImage = img.getAttribute("src");
   var readout = root.querySelector(".optlib-readout");
   function layer(attrs) {
     var p = document.createElementNS(NS, "path");
@@ -627,8 +657,9 @@ _STATIC_JS = r"""
       k = k * spec.sizes[i] + v;
       var out = inputs[i].parentElement.querySelector("output");
       if (out) out.textContent = spec.labels[i][v];
-      if (i === spec.background && img.getAttribute("src") !== spec.images[v]) {
-        img.setAttribute("src", spec.images[v]);
+      if (i === spec.background) {
+        var image = spec.images[v] || firstImage;
+        if (img.getAttribute("src") !== image) img.setAttribute("src", image);
       }
     }
     var frame = spec.frames[k];
@@ -738,7 +769,8 @@ class TrajectoryExplorer(Exploration):
     def _steps_panel(self, ax) -> dict:
         eff = self.effective_steps
         finite = eff[np.isfinite(eff) & (eff > 0)]
-        lo, hi = (finite.min(), finite.max()) if finite.size else (1e-3, 1.0)
+        # Percentiles, not extremes: where a gradient passes through 0 the ratio spikes.
+        lo, hi = np.percentile(finite, [0.5, 99.5]) if finite.size else (1e-3, 1.0)
         loss_axes(ax, self.steps, title=r"effective step $-\Delta w_i / g_i$",
                   ylim=(lo / 2, hi * 2))
         ax.set_title("step size per coordinate")
@@ -1006,7 +1038,7 @@ class ComparisonExplorer(Exploration):
         objective = self.objectives[key]
         before = set(ax.get_children())
         contour(ax, objective)
-        ax.set_title(objective.name)
+        ax.set_title(key)
         self._background_parts = [a for a in ax.get_children() if a not in before]
         gaps = np.concatenate([self._gap(t).ravel() for t in self.trajectories[key].values()])
         finite = gaps[np.isfinite(gaps)]
@@ -1033,10 +1065,12 @@ class ComparisonExplorer(Exploration):
             data[f"end:{label}"] = (last[:, 0], last[:, 1])
             data[f"loss:{label}"] = (np.arange(t + 1), gap)
             reached = traj.steps_to(self.tol)
-            status = (f"diverged at step {traj.diverged_at}" if traj.diverged
-                      else f"f − f* = {_fmt(gap[-1])}")
-            parts.append(f"<b>{html.escape(label)}</b> {status}"
-                         + (f" (tolerance {self.tol:g} at step {reached})" if reached >= 0 else ""))
+            gap_t = traj.losses[t] - traj.objective.min_value if t < len(traj.losses) else np.nan
+            status = (f"diverged at step {traj.diverged_at}"
+                      if traj.diverged and traj.diverged_at <= t else f"f − f* = {_fmt(gap_t)}")
+            if 0 <= reached <= t:
+                status += f" (≤ {self.tol:g} from step {reached})"
+            parts.append(f"<b>{html.escape(label)}</b> {status}")
         readout = f"{html.escape(key)}, step {t}: " + " · ".join(parts)
         return data, readout
 

@@ -29,6 +29,8 @@ def execute(path: Path) -> float:
                    record_timing=False, resources={"metadata": {"path": str(path.parent)}}
                    ).execute()
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)   # timings of an earlier execution
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

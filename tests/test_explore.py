@@ -600,3 +600,93 @@ def test_static_markers_are_the_visible_data_points(lr, steps):
     assert dots.shape == visible.shape, (
         f"static dots: {len(dots)}, visible data points: {len(visible)}")
     assert np.abs(dots - visible).max() <= PIXEL_TOL
+
+
+# --------------------------------------------------------------------------- comparison
+def _comparison():
+    from optlib.explore import ComparisonExplorer
+    from optlib.objectives import Rosenbrock
+
+    objectives = {"bowl": Quadratic(), "banana": Rosenbrock()}
+    optimizers = {"GD": lambda o: optlib.GradientDescent(lr=0.05 if isinstance(o, Quadratic)
+                                                          else 0.001),
+                  "Adam": lambda o: optlib.Adam(lr=0.05)}
+    return ComparisonExplorer(objectives, optimizers, steps=(0, 5, 20), tol=1e-2,
+                              name="cmp"), objectives, optimizers
+
+
+def test_comparison_static_frames_follow_each_background_and_equal_independent_runs():
+    """Per objective (background) and step t, the drawn path is the independent run's prefix."""
+    ex, objectives, optimizers = _comparison()
+    frames = ex.static_frames()
+    names = list(ex._artists)
+    for k, (key, objective) in enumerate(objectives.items()):
+        for i, t in enumerate(ex.sliders[1].values):
+            frame = frames[k * len(ex.sliders[1].values) + i]
+            for label, make in optimizers.items():
+                traj = optlib.run(make(objective), objective, objective.start, 20)
+                ex._use_background(k)      # the transforms of background k
+                artist = ex._artists[f"path:{label}"]
+                want = to_display(artist.axes, traj.points[:int(t) + 1, 0],
+                                  traj.points[:int(t) + 1, 1])
+                want = want[strictly_inside(artist.axes, want)]
+                got = svg_to_display(ex.figure, decode(frame["lines"][names.index(
+                    f"path:{label}")], data_only=True))
+                assert got.shape == want.shape
+                assert np.abs(got - want).max(initial=0.0) <= PIXEL_TOL
+            gap = traj.losses[int(t)] - objective.min_value
+            assert f"{gap:.3g}" in frame["readout"] and key in frame["readout"]
+
+
+def test_comparison_live_dropdown_switches_background_and_limits():
+    """The objective dropdown redraws on that objective's background with its axes limits."""
+    ex, objectives, _ = _comparison()
+    view = ex.widget()
+    import ipywidgets
+
+    assert isinstance(view.controls[0], ipywidgets.Dropdown)
+    before = view.image.value
+    view.controls[0].value = 1
+    assert view.image.value != before
+    ax = ex._artists["path:GD"].axes
+    (x0, x1), (y0, y1) = objectives["banana"].bounds
+    assert ax.get_xlim() == pytest.approx((x0, x1)) and ax.get_ylim() == pytest.approx((y0, y1))
+    assert ax.get_title() == "banana"
+    assert "banana" in view.readout.value
+
+
+def test_comparison_static_html_has_a_select_and_each_background_once():
+    """A <select> for the objective; the start background is the <img> src, others in the spec."""
+    ex, objectives, _ = _comparison()
+    page = ex.static_html()
+    assert page.count("<option") == len(objectives)
+    spec = json.loads(re.search(r'class="optlib-data">(.*?)</script>', page, re.S).group(1))
+    assert spec["background"] == 0
+    assert spec["images"][0] is None and spec["images"][1].startswith("data:image/png;base64,")
+    assert page.count("data:image/png;base64,") == len(objectives)
+
+
+def test_comparison_steps_table_counts_steps_to_tolerance():
+    """steps_table() agrees with Trajectory.steps_to for every optimizer and objective."""
+    ex, objectives, optimizers = _comparison()
+    table = ex.steps_table().splitlines()
+    assert table[0].split() == list(objectives)
+    for row, (label, make) in zip(table[1:], optimizers.items()):
+        cells = row.split()[1:]
+        for cell, objective in zip(cells, objectives.values()):
+            n = optlib.run(make(objective), objective, objective.start, 20).steps_to(1e-2)
+            assert cell == (str(n) if n >= 0 else "—")
+
+
+def test_steps_panel_shows_the_effective_step_sizes():
+    """panel='steps': for gradient descent both coordinates' effective step is α."""
+    ex = TrajectoryExplorer(Quadratic(), optlib.GradientDescent,
+                            [Slider("lr", [0.01, 0.05])], steps=15, panel="steps", name="steps")
+    data, _ = ex.frame((1,))
+    for key in ("step1", "step2"):
+        t, eff = data[key]
+        np.testing.assert_array_equal(t, np.arange(1, 16))
+        np.testing.assert_allclose(eff, 0.05, rtol=1e-9)
+    with pytest.raises(ValueError, match="panel"):
+        TrajectoryExplorer(Quadratic(), optlib.GradientDescent, [Slider("lr", [0.01])],
+                           panel="loss curve")

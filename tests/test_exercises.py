@@ -84,3 +84,22 @@ def test_tolerance_is_relative():
     assert ex.check(2.0015).correct
     wrong = ex.check(2.01)
     assert not wrong.correct and "tolerance 0.001" in wrong.message
+
+
+@pytest.mark.parametrize("exercise_id", [i for i in IDS
+                                         if not isinstance(ALL[i].expected(), str)])
+def test_numeric_answer_of_the_wrong_length_says_how_many_numbers(exercise_id):
+    """Too many numbers: the message says how many are expected."""
+    n = np.atleast_1d(ALL[exercise_id].expected()).size
+    feedback = check(exercise_id, [0.5] * (n + 1))
+    assert not feedback.correct
+    assert ("a number" if n == 1 else f"{n} numbers") in feedback.message
+
+
+@pytest.mark.parametrize("exercise_id", [i for i in IDS if isinstance(ALL[i].expected(), str)])
+def test_choice_answers_ignore_case_and_spaces_and_must_be_a_choice(exercise_id):
+    """'  Oscillating ' counts as 'oscillating'; a word that is no choice is refused."""
+    want = ALL[exercise_id].expected()
+    assert check(exercise_id, f"  {want.upper()} ").correct
+    feedback = check(exercise_id, "certainly-not-a-choice")
+    assert not feedback.correct and "is not one of" in feedback.message

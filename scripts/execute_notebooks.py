@@ -5,11 +5,13 @@
 (``make notebooks`` runs it on every chapter.) Outputs are stored so that nbval
 can compare them; widget state and execution timings are NOT stored: the state
 of a live widget means nothing without its kernel, and would make the built book
-load the widget manager from a CDN.
+load the widget manager from a CDN. Progress bars are switched off
+(``OPTLIB_QUIET=1``): a stored bar is noise.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +38,7 @@ def execute(path: Path) -> float:
 
 
 def main(argv: list[str]) -> int:
+    os.environ["OPTLIB_QUIET"] = "1"      # no progress bars in stored outputs
     paths = [Path(a) for a in argv] or sorted((ROOT / "chapters").glob("*.ipynb"))
     for path in paths:
         print(f"executing {path.name} ...", file=sys.stderr, flush=True)

@@ -21,9 +21,29 @@ Every optimizer follows one contract:
 
 In the equations below, :math:`g` is the gradient, :math:`t` the step count
 starting at 1, :math:`\alpha` the learning rate ``lr``.
+
+Large arrays. Once the state exists, ``step`` allocates no parameter-sized array:
+every update runs in place through numpy's ``out=`` into small work arrays. A
+large parameter is processed in blocks of about 2 MiB (whole rows where they
+fit), each block going through the whole chain of ufuncs while it is in cache,
+and the blocks are shared among a few threads (numpy releases the GIL inside
+ufuncs; ``OPTLIB_NUM_THREADS`` sets their number, 1 turns threads off). Every
+element still sees exactly the operations of the equations, in their order, so
+the results do not depend on the blocks or the threads. Array hyperparameters
+enter the arithmetic in the parameter's dtype, as a Python float does: a float32
+batch with ``lr`` of shape ``(K, 1)`` takes bit for bit the steps of K float32
+runs with scalar ``lr``.
 """
 
 from __future__ import annotations
+
+import contextvars
+import functools
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -80,6 +100,166 @@ class _Flag:
 _LR = dict(low=0.0)                                  # lr > 0, finite
 _BETA = dict(low=0.0, high=1.0, low_inclusive=True)  # beta in [0, 1)
 _NONNEG = dict(low=0.0, low_inclusive=True)          # eps, weight_decay >= 0
+
+
+# --------------------------------------------------------------------------
+# Blocks and threads (large arrays)
+# --------------------------------------------------------------------------
+# A step is a chain of ufuncs (about 13 for Adam). Applied to whole arrays, each
+# ufunc streams its operands from and to memory; applied block by block, a block's
+# operands stay in cache for the whole chain, so memory sees each array about
+# once per step. The blocks are independent, so a few threads can share them.
+_BLOCK_BYTES = 2 << 20        # per operand; larger blocks mean fewer ufunc calls (and GIL
+                              # hand-overs), smaller ones a better fit in L2/L3: 1-2 MiB is best
+                              # on a 2-core EPYC (1 MiB L2, 32 MiB L3), 64 KiB-256 KiB is slower
+_PARALLEL_MIN_BYTES = 2 << 20  # less data than this: the calling thread does it alone
+
+
+def _thread_count() -> int:
+    """Threads sharing a step's blocks: ``OPTLIB_NUM_THREADS``, else the usable CPUs (at most 4)."""
+    setting = os.environ.get("OPTLIB_NUM_THREADS", "").strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+_THREADS = _thread_count()
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _executor():
+    """The shared pool of ``_THREADS - 1`` helper threads, made on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="optlib")
+        return _pool
+
+
+def _forget_pool():
+    """In a forked child the pool's threads do not exist: make a new pool when needed."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _block_size(dtype) -> int:
+    """Elements per block for arrays of ``dtype``."""
+    return max(1, _BLOCK_BYTES // np.dtype(dtype).itemsize)
+
+
+_WHOLE = (Ellipsis,)             # the index of an array that is a single block
+
+
+@functools.lru_cache(maxsize=256)
+def _blocks(shape: tuple, size: int) -> tuple:
+    """Index tuples that split an array of ``shape`` into blocks of at most ``size`` elements.
+
+    An array of at most ``size`` elements is one block, ``_WHOLE``. Otherwise a
+    block is a run of whole rows (sub-arrays along the first axis) or, when one
+    row is larger than ``size``, a block of that row, recursively; blocks of a
+    C-contiguous array are contiguous. Every block is a view, never a copy.
+    """
+    if math.prod(shape) <= size:
+        return (_WHOLE,)
+
+    def split(shape):
+        inner = math.prod(shape[1:])
+        if inner > size:
+            return [(i, *rest) for i in range(shape[0]) for rest in split(shape[1:])]
+        count = -(-shape[0] // (size // inner))      # as few blocks as fit ...
+        rows = -(-shape[0] // count)                  # ... of nearly equal size
+        return [(slice(i, i + rows),) for i in range(0, shape[0], rows)]
+
+    return tuple(split(shape))
+
+
+def _run_jobs(fn, jobs, nbytes):
+    """``[fn(job) for job in jobs]``, shared among threads if ``nbytes`` is large.
+
+    Worker ``w`` (0 is the calling thread) takes ``jobs[w::n]``. The helpers run
+    in a copy of the caller's context, so ``np.errstate`` applies to them too.
+    The call returns only when every job has finished.
+    """
+    n = min(_THREADS, len(jobs)) if nbytes >= _PARALLEL_MIN_BYTES else 1
+    if n == 1:
+        return [fn(job) for job in jobs]
+
+    def work(w):
+        return [fn(job) for job in jobs[w::n]]
+
+    futures = []
+    try:
+        pool = _executor()
+        for w in range(1, n):
+            futures.append(pool.submit(contextvars.copy_context().run, work, w))
+    except RuntimeError:        # the interpreter is shutting down: no new threads
+        pass
+    try:
+        parts = [work(0)] + [work(w) for w in range(len(futures) + 1, n)]
+    finally:
+        helped = [future.result() for future in futures]   # waits for them, even on an error
+    parts[1:1] = helped
+    results = [None] * len(jobs)
+    for w, part in enumerate(parts):
+        results[w::n] = part
+    return results
+
+
+_local = threading.local()    # each thread's work arrays
+
+
+def _work_array(name: str, dtype, shape) -> np.ndarray:
+    """The calling thread's work array ``name``: uninitialised, of ``dtype`` and ``shape``.
+
+    Made on first use and reused at every later step (shape is at most a block),
+    so a step whose state exists allocates nothing.
+    """
+    views = getattr(_local, "views", None)
+    if views is None:
+        views = _local.views = {}
+        _local.arrays = {}
+    view = views.get((name, dtype, shape))
+    if view is None:
+        size = math.prod(shape)
+        flat = _local.arrays.get((name, dtype))
+        if flat is None or flat.size < size:
+            flat = _local.arrays[(name, dtype)] = np.empty(size, dtype)
+            views.clear()                       # views of the old array are stale
+        if len(views) > 64:                     # many shapes over time: start afresh
+            views.clear()
+        view = views[(name, dtype, shape)] = flat[:size].reshape(shape)
+    return view
+
+
+def _block_is_finite(block) -> bool:
+    """Whether every element of ``block`` is finite, through a work array (no allocation)."""
+    finite = np.isfinite(block, out=_work_array("finite", np.dtype(bool), block.shape))
+    return bool(finite.all())
+
+
+def _all_finite(g) -> bool:
+    """``np.all(np.isfinite(g))``, block by block: no array of g's size is allocated."""
+    return all(_run_jobs(lambda index: _block_is_finite(g[index]),
+                         _blocks(g.shape, _block_size(g.dtype)), g.nbytes))
+
+
+def _count_non_finite(g) -> int:
+    """How many elements of ``g`` are nan or infinite (block by block)."""
+    count = 0
+    for index in _blocks(g.shape, _block_size(g.dtype)):
+        block = g[index]
+        finite = np.isfinite(block, out=_work_array("finite", np.dtype(bool), block.shape))
+        count += block.size - int(np.count_nonzero(finite))
+    return count
 
 
 # --------------------------------------------------------------------------
@@ -158,8 +338,8 @@ def _leaves(params, grads):
             raise ValueError(f"params{where} shares memory with another parameter; each would be "
                              "updated twice")
         seen.append(p)
-        if not np.all(np.isfinite(g)):
-            bad = int(np.size(g) - np.count_nonzero(np.isfinite(g)))
+        if not _all_finite(g):
+            bad = _count_non_finite(g)
             raise ValueError(f"grads{where} has {bad} non-finite value(s) (nan or inf); "
                              "the step was not taken")
     return pairs
@@ -173,9 +353,15 @@ class Optimizer:
 
     Subclasses list their hyperparameters in ``_hyper_names``, the names of their
     per-parameter buffers in ``_state_names``, and implement
-    ``_update(p, g, state, scratch, t)``, which may assume that every check has
-    passed and must update ``p`` and the buffers in ``state`` in place.
-    ``scratch`` is a parameter-sized work array reused from step to step.
+
+    * ``_coefficients(t)``: the numbers step ``t`` needs, by name (floats, or
+      float64 arrays where hyperparameters are arrays), computed once per step;
+    * ``_update(p, g, state, c)``: the update of one block, in place, with ``p``,
+      ``g`` and the buffers in ``state`` views of that block and ``c`` the
+      coefficients as attributes (arrays cast to ``p``'s dtype and cut to the
+      block). It may assume that every check has passed and must allocate
+      nothing of the block's size: results go to ``out=`` arrays, temporaries
+      to ``_work_array(name, dtype, shape)``.
     """
 
     _hyper_names: tuple[str, ...] = ()
@@ -216,7 +402,7 @@ class Optimizer:
         """Forget all state and set the step count back to 0."""
         self._t = 0
         self._state = None
-        self._scratch = None
+        self._layout = None     # key -> (shape, dtype) of the first step's params
         self._kind = None
 
     def step(self, params, grads):
@@ -239,16 +425,34 @@ class Optimizer:
         if self._state is None:
             state = {key: {name: np.zeros_like(p) for name in self._state_names}
                      for key, p, _ in pairs}
-            scratch = {key: np.empty_like(p) for key, p, _ in pairs}
+            layout = {key: (p.shape, p.dtype) for key, p, _ in pairs}
         else:
             self._check_state(kind, pairs)
-            state, scratch = self._state, self._scratch
+            state, layout = self._state, self._layout
         # Every check has passed: from here on nothing raises.
-        self._state, self._scratch, self._kind = state, scratch, kind
+        self._state, self._layout, self._kind = state, layout, kind
         self._t += 1
+        coefficients = self._coefficients(self._t)
+        per_layout = {}         # parameters of one shape and dtype share their coefficients
+        jobs = []
         for key, p, g in pairs:
-            self._update(p, g, state[key], scratch[key], self._t)
+            c = per_layout.get(layout[key])
+            if c is None:
+                c = per_layout[layout[key]] = _coefficients_for(coefficients, p)
+            jobs += [(p, g, state[key], c, index)
+                     for index in _blocks(p.shape, _block_size(p.dtype))]
+        _run_jobs(self._update_block, jobs, sum(p.nbytes for _, p, _ in pairs))
         return params
+
+    def _update_block(self, job):
+        """``_update`` on one block: views of the arrays and of the array coefficients."""
+        p, g, state, c, index = job
+        if index is not _WHOLE:
+            p, g = p[index], g[index]
+            state = {name: buffer[index] for name, buffer in state.items()}
+            c = SimpleNamespace(**{name: value[index] if isinstance(value, np.ndarray) else value
+                                   for name, value in vars(c).items()})
+        self._update(p, g, state, c)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{n}={describe(getattr(self, n))}"
@@ -274,10 +478,8 @@ class Optimizer:
                     )
 
     def _check_state(self, kind, pairs) -> None:
-        same = kind == self._kind and len(pairs) == len(self._state) and all(
-            key in self._state and self._scratch[key].shape == p.shape
-            and self._scratch[key].dtype == p.dtype
-            for key, p, _ in pairs
+        same = kind == self._kind and len(pairs) == len(self._layout) and all(
+            self._layout.get(key) == (p.shape, p.dtype) for key, p, _ in pairs
         )
         if not same:
             raise ValueError(
@@ -287,11 +489,37 @@ class Optimizer:
             )
 
     def _describe_state(self) -> str:
-        return ", ".join(f"{'array' if k is None else repr(k)}: {s.shape} {s.dtype}"
-                         for k, s in self._scratch.items())
+        return ", ".join(f"{'array' if k is None else repr(k)}: {shape} {dtype}"
+                         for k, (shape, dtype) in self._layout.items())
 
-    def _update(self, p, g, state, scratch, t):  # pragma: no cover - abstract
+    def _coefficients(self, t) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _update(self, p, g, state, c):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _coefficients_for(coefficients, p) -> SimpleNamespace:
+    """A step's coefficients for parameter ``p``: arrays in ``p``'s dtype.
+
+    A float stays a Python float, which numpy rounds to ``p``'s dtype inside each
+    ufunc; an array is rounded the same way once here (an array of the
+    hyperparameter's size), so both give the same arithmetic. Arrays are
+    broadcast to ``p``'s shape (a view) when ``p`` has several blocks, so that a
+    block can cut its part. ``eps_positive`` says whether ``eps`` is positive
+    everywhere in that dtype.
+    """
+    out = SimpleNamespace(**coefficients)
+    whole = _blocks(p.shape, _block_size(p.dtype)) == (_WHOLE,)
+    for name, value in coefficients.items():
+        if isinstance(value, np.ndarray):
+            value = value.astype(p.dtype, copy=False)
+            setattr(out, name, value if whole else np.broadcast_to(value, p.shape))
+    if "eps" in coefficients:
+        eps = coefficients["eps"]
+        out.eps_positive = bool(np.all(eps.astype(p.dtype) > 0) if isinstance(eps, np.ndarray)
+                                else p.dtype.type(eps) > 0)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -322,8 +550,12 @@ class GradientDescent(Optimizer):
         self.lr = lr
         super().__init__()
 
-    def _update(self, p, g, state, scratch, t):
-        np.multiply(g, self.lr, out=scratch)
+    def _coefficients(self, t):
+        return {"lr": self.lr}
+
+    def _update(self, p, g, state, c):
+        scratch = _work_array("scratch", p.dtype, p.shape)
+        np.multiply(g, c.lr, out=scratch)
         p -= scratch
 
 
@@ -382,33 +614,42 @@ class Momentum(Optimizer):
         self.nesterov = nesterov
         super().__init__()
 
-    def _update(self, p, g, state, scratch, t):
+    def _coefficients(self, t):
+        c = {"lr": self.lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta}
+        if self.nesterov:
+            c["lr_beta"] = self.lr * self.beta
+        return c
+
+    def _update(self, p, g, state, c):
+        scratch = _work_array("scratch", p.dtype, p.shape)
         v = state["momentum_buffer"]
-        v *= self.beta
-        np.multiply(g, 1.0 - self.beta, out=scratch)      # (1 - beta) g
+        v *= c.beta
+        np.multiply(g, c.one_minus_beta, out=scratch)     # (1 - beta) g
         v += scratch
         if self.nesterov:
-            scratch *= self.lr                             # alpha (1 - beta) g
+            scratch *= c.lr                                # alpha (1 - beta) g
             p -= scratch
-            np.multiply(v, self.lr * self.beta, out=scratch)  # alpha beta v
+            np.multiply(v, c.lr_beta, out=scratch)         # alpha beta v
         else:
-            np.multiply(v, self.lr, out=scratch)
+            np.multiply(v, c.lr, out=scratch)
         p -= scratch
 
 
-def _divide_by_root(numerator, denominator, eps, out):
+def _divide_by_root(numerator, denominator, c, out):
     r"""``out = numerator / (denominator ** 0.5 + eps)``, with x/0 read as 0.
 
     The denominator can only be 0 when ``eps = 0`` and the second-moment estimate
     is exactly 0 there: every gradient so far was 0, or the estimate decayed or
     underflowed to 0 (``beta = 0``, or gradients below about 1e-154). The step
     is then 0 rather than an infinite or nan one; with any ``eps > 0`` this never
-    happens.
+    happens (the denominator is at least eps), so no mask is needed then.
     """
     np.sqrt(denominator, out=out)
-    out += eps
-    np.divide(numerator, out, out=out, where=out > 0)
-    return out
+    out += c.eps
+    if c.eps_positive:
+        return np.divide(numerator, out, out=out)
+    positive = np.greater(out, 0, out=_work_array("positive", np.dtype(bool), out.shape))
+    return np.divide(numerator, out, out=out, where=positive)
 
 
 class RMSprop(Optimizer):
@@ -448,14 +689,19 @@ class RMSprop(Optimizer):
         self.eps = eps
         super().__init__()
 
-    def _update(self, p, g, state, scratch, t):
+    def _coefficients(self, t):
+        return {"lr": self.lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta,
+                "eps": self.eps}
+
+    def _update(self, p, g, state, c):
+        scratch = _work_array("scratch", p.dtype, p.shape)
         s = state["square_avg"]
-        s *= self.beta
+        s *= c.beta
         np.square(g, out=scratch)
-        scratch *= 1.0 - self.beta
+        scratch *= c.one_minus_beta
         s += scratch
-        _divide_by_root(g, s, self.eps, out=scratch)
-        scratch *= self.lr
+        _divide_by_root(g, s, c, out=scratch)
+        scratch *= c.lr
         p -= scratch
 
 
@@ -487,12 +733,16 @@ class Adagrad(Optimizer):
         self.eps = eps
         super().__init__()
 
-    def _update(self, p, g, state, scratch, t):
+    def _coefficients(self, t):
+        return {"lr": self.lr, "eps": self.eps}
+
+    def _update(self, p, g, state, c):
+        scratch = _work_array("scratch", p.dtype, p.shape)
         s = state["sum_sq"]
         np.square(g, out=scratch)
         s += scratch
-        _divide_by_root(g, s, self.eps, out=scratch)
-        scratch *= self.lr
+        _divide_by_root(g, s, c, out=scratch)
+        scratch *= c.lr
         p -= scratch
 
 
@@ -570,29 +820,42 @@ class Adam(Optimizer):
         self._amsgrad_at_start = self.amsgrad
         return result
 
-    def _update(self, p, g, state, scratch, t):
+    def _coefficients(self, t):
         lr, wd = self.lr, self.weight_decay
-        has_decay = np.any(wd != 0)
-        if has_decay and self.decoupled:
-            p *= 1.0 - lr * wd
-        elif has_decay:
-            g = g + wd * p          # L2: the decay enters the moments
+        c = {"beta1": self.beta1, "one_minus_beta1": 1.0 - self.beta1,
+             "beta2": self.beta2, "one_minus_beta2": 1.0 - self.beta2,
+             "correction2": 1.0 - self.beta2 ** t,
+             "step_size": lr / (1.0 - self.beta1 ** t), "eps": self.eps,
+             "shrink": None, "weight_decay": None}
+        if np.any(wd != 0):
+            if self.decoupled:
+                c["shrink"] = 1.0 - lr * wd
+            else:
+                c["weight_decay"] = wd
+        return c
+
+    def _update(self, p, g, state, c):
+        scratch = _work_array("scratch", p.dtype, p.shape)
+        if c.shrink is not None:                    # decoupled: w <- (1 - alpha lambda) w
+            p *= c.shrink
+        elif c.weight_decay is not None:            # L2: g <- g + lambda w enters the moments
+            decayed = _work_array("decayed_grad", np.result_type(g, p), g.shape)
+            np.multiply(c.weight_decay, p, out=decayed)
+            g = np.add(g, decayed, out=decayed)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=scratch)
+        m *= c.beta1
+        np.multiply(g, c.one_minus_beta1, out=scratch)
         m += scratch
-        v *= self.beta2
+        v *= c.beta2
         np.square(g, out=scratch)
-        scratch *= 1.0 - self.beta2
+        scratch *= c.one_minus_beta2
         v += scratch
         if self.amsgrad:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        correction1 = 1.0 - self.beta1 ** t
-        correction2 = 1.0 - self.beta2 ** t
-        np.divide(v, correction2, out=scratch)
-        _divide_by_root(m, scratch, self.eps, out=scratch)
-        scratch *= lr / correction1
+        np.divide(v, c.correction2, out=scratch)    # v / (1 - beta2^t)
+        _divide_by_root(m, scratch, c, out=scratch)
+        scratch *= c.step_size                      # alpha / (1 - beta1^t)
         p -= scratch
 
 

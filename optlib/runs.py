@@ -148,7 +148,7 @@ def _batch_start(optimizer: Optimizer, w0) -> np.ndarray:
     if shape[-1] != 2:
         raise ValueError(f"the optimizer's hyperparameters must broadcast as (..., 1) against "
                          f"points (..., 2), got shapes {shapes}")
-    return np.array(np.broadcast_to(w, shape))
+    return np.array(np.broadcast_to(w, shape), order="C")   # C order: fast ufunc loops
 
 
 def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | None = None
@@ -209,15 +209,20 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
             ok = np.isfinite(loss + grad[..., 0] + grad[..., 1])
             ok &= loss <= limit
             if not ok.all():
-                np.copyto(diverged_at, t, where=alive & ~ok)
-                alive &= ok
-                if not alive.any():
-                    points[t:] = np.nan
-                    losses[t:] = np.nan
-                    break
+                newly = alive & ~ok
+                if newly.any():
+                    np.copyto(diverged_at, t, where=newly)
+                    alive &= ok
+                    if not alive.any():
+                        points[t:] = np.nan
+                        losses[t:] = np.nan
+                        break
+                    # the gradient's full shape: copyto with it is fast (a broadcast mask is not)
+                    dead = np.repeat(~alive[..., None], w.shape[-1], axis=-1)
                 # A diverged run goes on with a zero gradient (so the step's checks pass and
                 # nothing non-finite enters the optimizer); its points are blanked below.
-                grad = np.where(alive[..., None], grad, 0.0)
+                grad = grad.copy()
+                np.copyto(grad, 0.0, where=dead)
             points[t] = w
             losses[t] = loss
             if t == steps:
@@ -225,10 +230,13 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
             optimizer.step(w, grad)
             loss, grad = value_and_grad(w)
     if not alive.all():
-        after = np.arange(steps + 1).reshape((-1,) + (1,) * len(batch)) >= diverged_at
-        blank = after & (diverged_at >= 0)
-        points[blank] = np.nan
-        losses[blank] = np.nan
+        # Blank each diverged run from its divergence on (step by step: one boolean
+        # index per step is far faster than one over the whole (steps+1, *batch) array).
+        diverged_runs = diverged_at >= 0
+        for t in range(int(diverged_at[diverged_runs].min()), steps + 1):
+            blank = diverged_runs & (diverged_at <= t)
+            points[t, ...][blank] = np.nan
+            losses[t, ...][blank] = np.nan
     diverged = diverged_at >= 0
     if not batch:
         diverged, diverged_at = bool(diverged), int(diverged_at)

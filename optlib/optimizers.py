@@ -63,38 +63,40 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Hyperparameters as validated attributes
 # --------------------------------------------------------------------------
-class _Hyper:
+class _Validated:
+    """An attribute whose every assignment goes through ``_check`` (which names it)."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return obj.__dict__[self.name]
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = self._check(value)
+
+    def _check(self, value):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _Hyper(_Validated):
     """A hyperparameter attribute, validated whenever it is set."""
 
     def __init__(self, low, high=np.inf, *, low_inclusive=False, high_inclusive=False):
         self.bounds = dict(low=low, high=high, low_inclusive=low_inclusive,
                            high_inclusive=high_inclusive)
 
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return obj.__dict__[self.name]
-
-    def __set__(self, obj, value):
-        obj.__dict__[self.name] = hyperparameter(self.name, value, **self.bounds)
+    def _check(self, value):
+        return hyperparameter(self.name, value, **self.bounds)
 
 
-class _Flag:
+class _Flag(_Validated):
     """A boolean switch attribute (``nesterov``, ``decoupled``, ``amsgrad``)."""
 
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return obj.__dict__[self.name]
-
-    def __set__(self, obj, value):
-        obj.__dict__[self.name] = flag(self.name, value)
+    def _check(self, value):
+        return flag(self.name, value)
 
 
 _LR = dict(low=0.0)                                  # lr > 0, finite

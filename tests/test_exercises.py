@@ -36,6 +36,12 @@ def test_every_chapter_with_a_notebook_registers_at_least_three_exercises():
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
+def test_every_exercise_has_a_question_and_a_hint(exercise_id):
+    """What the reader is asked, and what a wrong answer suggests, are filled in."""
+    assert ALL[exercise_id].question.strip() and ALL[exercise_id].hint.strip()
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
 def test_right_answer_passes(exercise_id):
     """The expected answer (computed by optlib) is accepted, with a ✔ message."""
     feedback = check(exercise_id, ALL[exercise_id].expected())

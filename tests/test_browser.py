@@ -141,7 +141,7 @@ def _unexplained(kind: str, text: str, where: str) -> bool:
 # --------------------------------------------------------------------------- in the page
 _STATE_JS = r"""root => {
   const spec = JSON.parse(root.querySelector("script.optlib-data").textContent);
-  const inputs = Array.from(root.querySelectorAll("input[type=range]"));
+  const inputs = Array.from(root.querySelectorAll("input[type=range], select"));
   const index = inputs.map(i => +i.value);
   let k = 0;
   index.forEach((v, i) => { k = k * spec.sizes[i] + v; });
@@ -153,8 +153,13 @@ _STATE_JS = r"""root => {
     name: root.dataset.exploration || "",
     sizes: spec.sizes, labels: spec.labels, width: spec.width, height: spec.height,
     frames: spec.frames.length,
-    index: index, max: inputs.map(i => +i.max),
-    outputs: Array.from(root.querySelectorAll("output")).map(o => o.textContent),
+    index: index,
+    kinds: inputs.map(i => i.tagName.toLowerCase()),
+    max: inputs.map(i => i.tagName === "SELECT" ? i.options.length - 1 : +i.max),
+    outputs: inputs.map(i => i.tagName === "SELECT" ? i.options[i.selectedIndex].textContent
+                                                    : i.parentElement.querySelector("output")
+                                                       .textContent),
+    imgTail: img ? img.getAttribute("src").slice(-64) : null,
     readout: root.querySelector(".optlib-readout").textContent,
     storedReadout: stored.textContent,
     d: path ? path.getAttribute("d") : null,
@@ -196,13 +201,14 @@ def _exercise(page, root, where: str) -> list[str]:
     problems = _check_state(f"{where} (on load)", before)
     if problems:
         return problems
-    start, top = before["index"][0], before["max"][0]
+    r = before["kinds"].index("input")          # the first slider (a dropdown may come first)
+    start, top = before["index"][r], before["max"][r]
     if top < 1:
         return [f"{where}: the first slider has a single value, it cannot move"]
-    n = min(KEY_PRESSES, top)
-    forward, back = ("ArrowRight", "ArrowLeft") if start + n <= top else ("ArrowLeft",
-                                                                          "ArrowRight")
-    target = start + n if forward == "ArrowRight" else start - n
+    right = top - start >= start                # move toward the side with more room
+    n = min(KEY_PRESSES, top - start if right else start)
+    forward, back = ("ArrowRight", "ArrowLeft") if right else ("ArrowLeft", "ArrowRight")
+    target = start + n if right else start - n
     slider = root.locator("input[type=range]").first
     slider.scroll_into_view_if_needed()
     slider.focus()
@@ -210,16 +216,16 @@ def _exercise(page, root, where: str) -> list[str]:
         page.keyboard.press(forward)
     moved = _state(root)
     where_moved = f"{where} after {n}x {forward}"
-    if moved["index"][0] != target:
-        return [f"{where_moved}: the slider is at {moved['index'][0]}, expected {target}"]
+    if moved["index"][r] != target:
+        return [f"{where_moved}: the slider is at {moved['index'][r]}, expected {target}"]
     problems += _check_state(where_moved, moved)
     if moved["d"] == before["d"]:
         problems.append(f"{where_moved}: the first SVG path did not change")
-    if moved["outputs"][0] == before["outputs"][0]:
-        problems.append(f"{where_moved}: the <output> still shows {before['outputs'][0]!r}")
-    if moved["outputs"][0] != before["labels"][0][target]:
-        problems.append(f"{where_moved}: <output> shows {moved['outputs'][0]!r}, expected "
-                        f"{before['labels'][0][target]!r}")
+    if moved["outputs"][r] == before["outputs"][r]:
+        problems.append(f"{where_moved}: the <output> still shows {before['outputs'][r]!r}")
+    if moved["outputs"][r] != before["labels"][r][target]:
+        problems.append(f"{where_moved}: <output> shows {moved['outputs'][r]!r}, expected "
+                        f"{before['labels'][r][target]!r}")
     if moved["readout"] == before["readout"]:
         problems.append(f"{where_moved}: the readout did not change: {before['readout']!r}")
 
@@ -231,6 +237,23 @@ def _exercise(page, root, where: str) -> list[str]:
     for key in ("index", "d", "outputs", "readout"):
         if again[key] != before[key]:
             problems.append(f"{where_back}: {key} is {again[key]!r}, not back to {before[key]!r}")
+    if "select" in before["kinds"]:
+        problems += _exercise_dropdown(root, where, before)
+    return problems
+
+
+def _exercise_dropdown(root, where: str, before: dict) -> list[str]:
+    """Choose another option of the first dropdown: background, paths and readout follow."""
+    i = before["kinds"].index("select")
+    choice = (before["index"][i] + 1) % (before["max"][i] + 1)
+    root.locator("select").first.select_option(index=choice)
+    chosen = _state(root)
+    where_chosen = f"{where} after choosing option {choice}"
+    problems = _check_state(where_chosen, chosen)
+    for key, what in (("imgTail", "background image"), ("d", "first SVG path"),
+                      ("readout", "readout")):
+        if chosen[key] == before[key]:
+            problems.append(f"{where_chosen}: the {what} did not change")
     return problems
 
 

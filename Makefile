@@ -19,7 +19,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml requirements.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[test,fast]'
 	@touch $(STAMP)
 
 book: $(STAMP)

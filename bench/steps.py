@@ -5,6 +5,10 @@ steps on the same data (one array of 10⁷ float32 parameters, the same gradient
 at every step):
 
 * optlib (``optlib.Adam`` ...), including its checks (finite gradients, shapes);
+  with numba installed (``optlib[fast]``, which ``make`` installs) the Momentum
+  step and the finite check are compiled one-pass loops (``optlib/_kernels.py``),
+  Adam and RMSprop are blocked numpy ufunc chains; ``kernels`` in the JSON says
+  whether the compiled loops were on;
 * a naive numpy implementation: the equation written as plain expressions,
   which allocate a temporary array per operation;
 * ``torch.optim`` (``Adam``, ``RMSprop``, ``SGD(momentum=β)``) with
@@ -14,6 +18,8 @@ at every step):
 The three take turns (so that a noisy neighbour slows all of them alike): in
 each of ``ROUNDS`` turns an implementation takes an untimed step, then ``TIMED``
 timed ones; each figure is the median of the timed steps, in ms per step.
+``numpy_chain_ms`` is optlib's step with the compiled loops turned off
+(``OPTLIB_KERNELS=numpy``, as without numba); null when they are off anyway.
 ``ratio_vs_torch`` and ``ratio_vs_naive_numpy`` are optlib's time over the
 other's (below 1: optlib is faster); the goal is ``ratio_vs_torch <= 1``.
 
@@ -30,6 +36,7 @@ for loading the destination's cache lines, which an in-place update does not.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 import optlib
-from optlib import optimizers
+from optlib import _kernels, optimizers
 
 from .common import emit, log, optional_torch
 
@@ -102,6 +109,15 @@ CASES = {
 }
 
 
+def _without_kernels(step, *args):
+    """``step(*args)`` with ``OPTLIB_KERNELS=numpy``: optlib's numpy ufunc chain."""
+    os.environ[_kernels.ENV] = "numpy"
+    try:
+        step(*args)
+    finally:
+        del os.environ[_kernels.ENV]
+
+
 def copy_bandwidth_gbs(threads: int, repeats: int = 7) -> float:
     """(bytes read + bytes written) / s of np.copyto between two large float32 arrays,
     split into ``threads`` contiguous parts copied at once (numpy releases the GIL)."""
@@ -156,6 +172,9 @@ def main() -> None:
         ours, p_ours = make(), p0.copy()
         p_naive = p0.copy()
         steps = {"optlib": lambda: ours.step(p_ours, g), "naive": naive(p_naive, g)}
+        if _kernels.enabled():                # the same optlib step without the compiled loops
+            chain, p_chain = make(), p0.copy()
+            steps["numpy_chain"] = lambda: _without_kernels(chain.step, p_chain, g)
         if torch is not None:
             p_torch = torch.nn.Parameter(torch.from_numpy(p0.copy()))
             p_torch.grad = torch.from_numpy(g.copy())
@@ -174,6 +193,7 @@ def main() -> None:
              ratio_vs_naive_numpy=round(ms["optlib"] / ms["naive"], 3),
              torch_ms=None if torch is None else round(ms["torch"], 3),
              naive_numpy_ms=round(ms["naive"], 3),
+             numpy_chain_ms=round(ms["numpy_chain"], 3) if "numpy_chain" in ms else None,
              bytes_per_step=nbytes,
              arrays_read=list(read), arrays_written=list(written),
              copy_bandwidth_gbs=round(bandwidth, 2),
@@ -181,5 +201,6 @@ def main() -> None:
              copy_bandwidth_threads_gbs=round(bandwidth_n, 2),
              floor_ms=round(nbytes / (bandwidth * 1e9) * 1e3, 3),
              optlib_threads=threads,
+             kernels="numba" if _kernels.enabled() else "numpy",
              torch_threads=None if torch is None else torch.get_num_threads(),
              timed_steps=ROUNDS * TIMED)

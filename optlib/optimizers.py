@@ -47,6 +47,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import _kernels
+
 from ._checks import describe, flag, hyperparameter
 
 __all__ = [
@@ -244,21 +246,30 @@ def _work_array(name: str, dtype, shape) -> np.ndarray:
 
 def _block_is_finite(block) -> bool:
     """Whether every element of ``block`` is finite, through a work array (no allocation)."""
+    compiled = _kernels.block_is_finite(block)
+    if compiled is not None:
+        return compiled
     finite = np.isfinite(block, out=_work_array("finite", np.dtype(bool), block.shape))
     return bool(finite.all())
 
 
 def _all_finite(g) -> bool:
     """``np.all(np.isfinite(g))``, block by block: no array of g's size is allocated."""
+    g = _c_ordered(g)
     return all(_run_jobs(lambda index: _block_is_finite(g[index]),
                          _blocks(g.shape, _block_size(g.dtype)), g.nbytes))
 
 
 def _count_non_finite(g) -> int:
     """How many elements of ``g`` are nan or infinite (block by block)."""
+    g = _c_ordered(g)
     count = 0
     for index in _blocks(g.shape, _block_size(g.dtype)):
         block = g[index]
+        compiled = _kernels.block_non_finite(block)
+        if compiled is not None:
+            count += compiled
+            continue
         finite = np.isfinite(block, out=_work_array("finite", np.dtype(bool), block.shape))
         count += block.size - int(np.count_nonzero(finite))
     return count
@@ -441,20 +452,44 @@ class Optimizer:
             c = per_layout.get(layout[key])
             if c is None:
                 c = per_layout[layout[key]] = _coefficients_for(coefficients, p)
-            jobs += [(p, g, state[key], c, index)
+                # numba is imported only once some parameter is large enough to use it
+                c.fused = (self._fused(c, p.dtype) if p.size >= _kernels.MIN_ELEMENTS
+                           and _kernels.get() is not None else None)
+            buffers = state[key]
+            axes = _c_order_axes(p)
+            if axes is not None:
+                # Fortran-ordered or transposed: the same elementwise update on views
+                # permuted to C order, so that blocks are contiguous like the work arrays.
+                c = SimpleNamespace(**{
+                    name: np.broadcast_to(value, p.shape).transpose(axes)
+                    if isinstance(value, np.ndarray) else value for name, value in vars(c).items()})
+                p, g = p.transpose(axes), g.transpose(axes)
+                buffers = {name: buffer.transpose(axes) for name, buffer in buffers.items()}
+            jobs += [(p, g, buffers, c, index)
                      for index in _blocks(p.shape, _block_size(p.dtype))]
         _run_jobs(self._update_block, jobs, sum(p.nbytes for _, p, _ in pairs))
         return params
 
     def _update_block(self, job):
-        """``_update`` on one block: views of the arrays and of the array coefficients."""
+        """The update of one block: the compiled loop where it applies, else ``_update``."""
         p, g, state, c, index = job
         if index is not _WHOLE:
             p, g = p[index], g[index]
             state = {name: buffer[index] for name, buffer in state.items()}
             c = SimpleNamespace(**{name: value[index] if isinstance(value, np.ndarray) else value
                                    for name, value in vars(c).items()})
+        if c.fused is not None and p.size >= _kernels.MIN_ELEMENTS and g.dtype == p.dtype:
+            arrays = [_kernels.flat(a) for a in (p, g, *state.values())]
+            if all(a is not None for a in arrays):
+                loop, scalars = c.fused
+                loop(*arrays, *scalars)
+                return
         self._update(p, g, state, c)
+
+    def _fused(self, c, dtype):
+        """The compiled loop for this optimizer and its scalar arguments in ``dtype``:
+        ``(loop, scalars)``, or ``None`` where there is none (then ``_update`` runs)."""
+        return None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{n}={describe(getattr(self, n))}"
@@ -499,6 +534,30 @@ class Optimizer:
 
     def _update(self, p, g, state, c):  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _c_order_axes(p):
+    """The axis order that makes ``p`` C-contiguous (a Fortran-ordered or transposed
+    array), or ``None`` when ``p`` is C-contiguous already or no order does."""
+    if p.ndim < 2 or p.flags.c_contiguous:
+        return None
+    axes = tuple(sorted(range(p.ndim), key=lambda axis: -abs(p.strides[axis])))
+    return axes if p.transpose(axes).flags.c_contiguous else None
+
+
+def _c_ordered(a):
+    """``a``, or a C-contiguous transposed view of it if there is one."""
+    axes = _c_order_axes(a)
+    return a if axes is None else a.transpose(axes)
+
+
+def _scalars(c, dtype, names):
+    """Coefficients ``names`` as scalars of ``dtype`` for a compiled loop, or ``None`` if
+    one of them is an array (batched hyperparameters take the numpy path)."""
+    values = [getattr(c, name) for name in names]
+    if any(isinstance(value, np.ndarray) for value in values):
+        return None
+    return tuple(dtype.type(value) for value in values)
 
 
 def _coefficients_for(coefficients, p) -> SimpleNamespace:
@@ -554,6 +613,10 @@ class GradientDescent(Optimizer):
 
     def _coefficients(self, t):
         return {"lr": self.lr}
+
+    def _fused(self, c, dtype):
+        scalars = _scalars(c, dtype, ("lr",))
+        return None if scalars is None else (_kernels.get().gradient_descent, scalars)
 
     def _update(self, p, g, state, c):
         scratch = _work_array("scratch", p.dtype, p.shape)
@@ -621,6 +684,15 @@ class Momentum(Optimizer):
         if self.nesterov:
             c["lr_beta"] = self.lr * self.beta
         return c
+
+    def _fused(self, c, dtype):
+        if self.nesterov:
+            scalars = _scalars(c, dtype, ("beta", "one_minus_beta", "lr", "lr_beta"))
+            loop = _kernels.get().momentum_nesterov
+        else:
+            scalars = _scalars(c, dtype, ("beta", "one_minus_beta", "lr"))
+            loop = _kernels.get().momentum
+        return None if scalars is None else (loop, scalars)
 
     def _update(self, p, g, state, c):
         scratch = _work_array("scratch", p.dtype, p.shape)

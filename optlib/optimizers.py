@@ -66,15 +66,15 @@ __all__ = [
 # Hyperparameters as validated attributes
 # --------------------------------------------------------------------------
 class _Validated:
-    """An attribute whose every assignment goes through ``_check`` (which names it)."""
+    """An attribute whose every assignment goes through ``_check`` (which names it).
+
+    It defines ``__set__`` but no ``__get__``, so reading the attribute finds the
+    validated value in the instance's ``__dict__`` directly (as fast as a plain
+    attribute: a step reads a dozen of them).
+    """
 
     def __set_name__(self, owner, name):
         self.name = name
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return obj.__dict__[self.name]
 
     def __set__(self, obj, value):
         obj.__dict__[self.name] = self._check(value)
@@ -253,8 +253,14 @@ def _block_is_finite(block) -> bool:
     return bool(finite.all())
 
 
+_SMALL = 4096                    # elements: a temporary this size costs less than blocking
+
+
 def _all_finite(g) -> bool:
-    """``np.all(np.isfinite(g))``, block by block: no array of g's size is allocated."""
+    """``np.all(np.isfinite(g))``, block by block: no array of g's size is allocated
+    (except for small arrays, where a temporary is cheaper than the machinery)."""
+    if g.size <= _SMALL:
+        return bool(np.isfinite(g).all())
     g = _c_ordered(g)
     return all(_run_jobs(lambda index: _block_is_finite(g[index]),
                          _blocks(g.shape, _block_size(g.dtype)), g.nbytes))
@@ -836,8 +842,9 @@ class Adam(Optimizer):
     * ``decoupled=True`` (AdamW): first :math:`w \leftarrow w - \alpha\lambda\, w`,
       and the gradient is used as it is.
 
-    With ``amsgrad=True``, :math:`\hat v \leftarrow \max(\hat v, v)` and :math:`\hat v`
-    replaces :math:`v` in the step, so the per-parameter step size never grows.
+    With ``amsgrad=True``, :math:`v_{\max} \leftarrow \max(v_{\max}, v)` and
+    :math:`v_{\max}` replaces :math:`v` in the step, so the per-parameter step size
+    never grows.
 
     Args:
         lr: learning rate :math:`\alpha > 0` (default 1e-3).
@@ -850,7 +857,7 @@ class Adam(Optimizer):
 
     State:
         ``exp_avg`` (:math:`m`), ``exp_avg_sq`` (:math:`v`) and, with amsgrad,
-        ``max_exp_avg_sq`` (:math:`\hat v`).
+        ``max_exp_avg_sq`` (:math:`v_{\max}`).
 
     .. warning::
         The bias correction of :math:`v` sits inside the root and
@@ -901,7 +908,7 @@ class Adam(Optimizer):
              "correction2": 1.0 - self.beta2 ** t,
              "step_size": lr / (1.0 - self.beta1 ** t), "eps": self.eps,
              "shrink": None, "weight_decay": None}
-        if np.any(wd != 0):
+        if (np.any(wd != 0) if isinstance(wd, np.ndarray) else wd != 0):
             if self.decoupled:
                 c["shrink"] = 1.0 - lr * wd
             else:

@@ -29,8 +29,9 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval --nbval-current-env $(NOTEBOOKS))
 
+# `make bench` runs every benchmark; `make bench BENCH="steps book"` only those.
 bench: $(STAMP)
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench $(BENCH)
 
 # Re-execute the chapter notebooks in place (after changing optlib): nbval compares these outputs.
 notebooks: $(STAMP)

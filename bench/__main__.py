@@ -1,8 +1,18 @@
-"""`python -m bench`: run every benchmark, one JSON line per figure on stdout."""
+"""`python -m bench`: run every benchmark, one JSON line per figure on stdout.
 
-from . import explore, steps, sweep
+`python -m bench steps book` runs only the named benchmarks (module names).
+"""
 
-BENCHMARKS = [sweep.main, explore.main, steps.main]
+import sys
 
-for benchmark in BENCHMARKS:
-    benchmark()
+from . import book, explore, steps, sweep
+
+BENCHMARKS = {"sweep": sweep.main, "explore": explore.main, "steps": steps.main,
+              "book": book.main}
+
+names = sys.argv[1:] or list(BENCHMARKS)
+unknown = [name for name in names if name not in BENCHMARKS]
+if unknown:
+    sys.exit(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
+for name in names:
+    BENCHMARKS[name]()

@@ -1,17 +1,94 @@
 """Sphinx extension of the book (listed in _config.yml under sphinx.local_extensions).
 
-While the book is built, the notebooks' kernels inherit this process's
-environment. Setting OPTLIB_STATIC_EXPLORATIONS=1 makes every exploration
-display only its self-contained static HTML: no kernel will ever drive a widget
-in the built book, and a widget would only add its state (and the CDN scripts
-that myst-nb loads for widget state) to the page.
+Four small things the book needs from its build:
+
+1. **Static explorations.** While the book is built, the notebooks' kernels
+   inherit this process's environment. Setting OPTLIB_STATIC_EXPLORATIONS=1
+   makes every exploration display only its self-contained static HTML: no
+   kernel will ever drive a widget in the built book, and a widget would only
+   add its state (and the CDN scripts that myst-nb loads for widget state) to
+   the page.
+
+2. **No duplicated inline scripts.** Sphinx 7.4 writes an inline script twice
+   when an extension adds it with ``app.add_js_file(None, body=...)`` after the
+   builder was created: the builder keeps it with the file name ``None``, and
+   ``StandaloneHTMLBuilder.prepare_writing`` adds every registered script again
+   as ``filename or ''``, which no longer compares equal, so the de-duplication
+   of ``add_js_file`` misses it. sphinx-thebe (``const THEBE_JS_URL = ...``,
+   added at ``env-before-read-docs``) and sphinx-togglebutton
+   (``var togglebuttonSelector = ...``, added at ``builder-inited``) are hit,
+   and the second ``const THEBE_JS_URL`` throws "Identifier 'THEBE_JS_URL' has
+   already been declared" on every page. :func:`drop_duplicate_inline_scripts`
+   keeps the first copy of each inline script of a page.
+
+3. **Colab only for notebooks.** Colab opens ``.ipynb`` files from GitHub, not
+   MyST text notebooks; sphinx-book-theme offers the Colab button on every page
+   that was executed, the Markdown landing page included, where it would lead to
+   an error. :func:`colab_only_for_ipynb` removes it there (Binder stays: it
+   opens the repository in JupyterLab).
+
+4. **No "Alias for field number 0" entries** in the API reference: the fields
+   of optlib's NamedTuples are described in their class's "Attributes:"
+   section; :func:`skip_namedtuple_fields` keeps autodoc from adding the
+   generated field properties a second time.
 """
 
 import os
+from pathlib import Path
 
 from optlib.explore import STATIC_ONLY_ENV
 
 
+def _inline_key(script):
+    """The attributes (``body`` among them) of an inline <script>; None for a file."""
+    filename = getattr(script, "filename", script)
+    if filename:  # a file (or an external URL): Sphinx de-duplicates those itself
+        return None
+    attributes = getattr(script, "attributes", {}) or {}
+    return tuple(sorted((k, str(v)) for k, v in attributes.items()))
+
+
+def drop_duplicate_inline_scripts(app, pagename, templatename, context, doctree):
+    """Keep only the first copy of every inline script in ``script_files``."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen = set()
+    kept = []
+    for script in scripts:
+        key = _inline_key(script)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(script)
+    if len(kept) != len(scripts):
+        scripts[:] = kept  # the builder's own list (it is restored for every page)
+
+
+def colab_only_for_ipynb(app, pagename, templatename, context, doctree):
+    """Remove the Colab launch button from pages whose source is not an .ipynb."""
+    if Path(app.env.doc2path(pagename)).suffix == ".ipynb":
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "launch-buttons":
+            group["buttons"] = [b for b in group.get("buttons", []) if b.get("text") != "Colab"]
+
+
+def skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """autodoc-skip-member: skip the field accessors that NamedTuple generates."""
+    doc = getattr(obj, "__doc__", None) or ""
+    if what == "class" and doc.startswith("Alias for field number"):
+        return True
+    return None
+
+
 def setup(app):
     os.environ[STATIC_ONLY_ENV] = "1"
+    app.setup_extension("sphinx.ext.autodoc")  # its event must exist before we connect
+    # After sphinx-book-theme's header and launch buttons (priority 501) and after
+    # every extension that adds scripts to the page (default priority 500).
+    app.connect("html-page-context", drop_duplicate_inline_scripts, priority=900)
+    app.connect("html-page-context", colab_only_for_ipynb, priority=900)
+    app.connect("autodoc-skip-member", skip_namedtuple_fields)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

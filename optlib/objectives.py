@@ -133,7 +133,7 @@ def _symmetric(hxx: np.ndarray, hxy: np.ndarray, hyy: np.ndarray) -> np.ndarray:
 class Objective(abc.ABC):
     r"""A smooth function :math:`f:\mathbb{R}^2 \to \mathbb{R}` with analytic derivatives.
 
-    Subclasses implement :meth:`_value`, :meth:`_grad` and :meth:`_hessian`
+    Subclasses implement ``_value``, ``_grad`` and ``_hessian``
     on already validated point arrays of shape ``(..., 2)`` and set
     ``_minimum``, ``min_value``, ``bounds`` and ``_start`` in ``__init__``.
 
@@ -219,7 +219,7 @@ class Objective(abc.ABC):
         return self.value(w)
 
     def grid(self, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Samples the objective on a regular grid over :attr:`bounds`.
+        """Samples the objective on a regular grid over ``bounds``.
 
         Args:
             n: Number of grid points per axis, an integer >= 2.

@@ -6,7 +6,9 @@
 can compare them; widget state and execution timings are NOT stored: the state
 of a live widget means nothing without its kernel, and would make the built book
 load the widget manager from a CDN. Progress bars are switched off
-(``OPTLIB_QUIET=1``): a stored bar is noise.
+(``OPTLIB_QUIET=1``): a stored bar is noise. Consecutive pieces of one stream
+are merged into one output: how the kernel happens to split a cell's prints
+into messages varies from run to run, and would show up as a diff.
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (or stderr) outputs into one, keeping their order."""
+    merged = []
+    for out in outputs:
+        if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def execute(path: Path) -> float:
     """Execute one notebook in place (working directory: its folder); return seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -33,6 +47,8 @@ def execute(path: Path) -> float:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)   # timings of an earlier execution
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

@@ -7,13 +7,14 @@ exploration on a page (``<div class="optlib-exploration">``) it focuses the
 first slider, presses the arrow keys, and checks that the first SVG path, the
 ``<output>`` label and the readout follow (the readout is the one stored for
 that grid point), then moves back and checks that everything is as before.
-Page errors and console errors fail the test. Ignored are only (1) a failed
-load of a resource from outside the book (CDN scripts such as MathJax or
-require.js), because the tests run without network and such requests are
-aborted on purpose, and (2) the two errors that the theme stack itself logs on
-every page of the book, with or without an exploration
-(:data:`KNOWN_THEME_ERRORS`, each matched exactly and checked to come from the
-theme, never from an exploration's script).
+The landing page (``intro.html``, where ``index.html`` redirects) and its
+exploration get the same treatment.
+Page errors and console errors fail the test. Ignored is only a failed load of
+a resource from outside the book (CDN scripts such as MathJax or require.js),
+because the tests run without network and such requests are aborted on
+purpose; :data:`KNOWN_THEME_ERRORS` would list errors that the theme stack logs
+on every page (each matched exactly and checked to come from the theme), and
+is empty now that the book's configuration fixes the two it used to log.
 
 Every notebook in ``chapters/`` must become a page with at least one
 exploration. With no notebooks at all there is a single failing test ("no
@@ -343,3 +344,12 @@ else:
         """Without chapter notebooks there is nothing to check, and that is a failure."""
         pytest.fail("no chapter pages built: chapters/ has no notebooks (chapters/*.ipynb), "
                     "so no exploration could be tested in a browser", pytrace=False)
+
+
+def test_landing_page_exploration_works_in_a_browser(book, chromium, tmp_path):
+    """The landing page shows an exploration right away, and it works."""
+    path = book.html / "intro.html"       # index.html redirects to the root page, intro
+    if not path.is_file():
+        pytest.fail(f"no landing page intro.html was built:\n{book.output[-3000:]}",
+                    pytrace=False)
+    assert _check_page(chromium, book, path, tmp_path) >= 1

@@ -4,20 +4,33 @@ Each chapter notebook must be deterministic and portable as stored: no widget st
 no machine paths or memory addresses, no stderr, image/widget cells excluded from
 nbval's comparison, numeric claims in compared text outputs, at least three exercises
 whose hidden solutions pass their check, and a place in the table of contents.
+
+Each chapter must also work when opened on its own (Colab, Binder): its first code cell
+is the same setup cell everywhere, which finds or installs optlib and prints one line
+saying what it did. The book hides its source; nbval compares its output.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+import optlib
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 LEAKS = re.compile(r"(/work/|/tmp/|/root/|/home/|\bat 0x[0-9a-f]{6,})")
 UNCOMPARABLE = ("image/png", "application/vnd.jupyter.widget-view+json")
+# The setup cell: hidden source in the book, output compared by nbval (also under --nbval-lax).
+SETUP_TAGS = {"hide-input", "nbval-check-output"}
+SETUP_FORBIDDEN_TAGS = {"nbval-ignore-output", "nbval-skip", "raises-exception", "remove-cell",
+                        "remove-output", "hide-output", "hide-cell"}
 
 
 def _load(path: Path) -> dict:
@@ -26,6 +39,11 @@ def _load(path: Path) -> dict:
 
 def _tags(cell: dict) -> list[str]:
     return cell.get("metadata", {}).get("tags", [])
+
+
+def _setup_cell(nb: dict) -> dict:
+    """The notebook's first code cell."""
+    return next(c for c in nb["cells"] if c["cell_type"] == "code")
 
 
 def _text(output: dict) -> str:
@@ -62,8 +80,11 @@ def test_figures_and_explorations_are_excluded_from_nbval(path):
     """Cells with PNG or widget outputs carry nbval-ignore-output; numeric text is compared."""
     nb = _load(path)
     compared_text = 0
+    setup = _setup_cell(nb)
     for i, cell in enumerate(nb["cells"]):
         outputs = cell.get("outputs", [])
+        if cell is setup:       # its version number is not a numeric claim
+            continue
         heavy = any(k in out.get("data", {}) for out in outputs for k in UNCOMPARABLE)
         if heavy:
             assert "nbval-ignore-output" in _tags(cell), (
@@ -92,3 +113,57 @@ def test_chapter_is_in_the_table_of_contents(path):
     """Every chapter notebook is listed in _toc.yml (only listed files are built)."""
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     assert re.search(rf"^\s*-\s*file:\s*chapters/{re.escape(path.stem)}\s*$", toc, re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_is_the_setup_cell(path):
+    """The first code cell sets optlib up, is tagged, and printed exactly one line (nbval checks it)."""
+    nb = _load(path)
+    cell = _setup_cell(nb)
+    source = "".join(cell["source"])
+    assert source.startswith("# Setup: find or install optlib"), (
+        f"{path.name}: the first code cell is not the setup cell")
+    first_import = min(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+                       and re.search(r"^\s*(from|import) optlib\b", "".join(c["source"]), re.M))
+    assert nb["cells"][first_import] is cell, f"{path.name} imports optlib before the setup cell"
+    tags = set(_tags(cell))
+    assert SETUP_TAGS <= tags, f"{path.name}: the setup cell lacks the tags {SETUP_TAGS - tags}"
+    assert not tags & SETUP_FORBIDDEN_TAGS, (
+        f"{path.name}: the setup cell must be shown and compared, but is tagged {tags & SETUP_FORBIDDEN_TAGS}")
+    outputs = cell.get("outputs", [])
+    assert [(o.get("output_type"), o.get("name")) for o in outputs] == [("stream", "stdout")], (
+        f"{path.name}: the setup cell must print (only) to stdout")
+    assert _text(outputs[0]) == f"optlib {optlib.__version__} is installed.\n", (
+        f"{path.name}: the setup cell printed {_text(outputs[0])!r}; re-execute with `make notebooks`")
+
+
+def test_setup_cell_is_the_same_in_every_chapter():
+    """One setup cell, copied verbatim: a fix in one chapter must reach all of them."""
+    sources = {p.name: "".join(_setup_cell(_load(p))["source"]) for p in NOTEBOOKS}
+    first = sources[NOTEBOOKS[0].name]
+    differ = [name for name, source in sources.items() if source != first]
+    assert not differ, f"the setup cell of {differ} differs from {NOTEBOOKS[0].name}'s"
+
+
+def test_setup_cell_uses_a_checkout_when_optlib_is_not_installed():
+    """Without an installed optlib, a clone's chapters/ folder finds the repository's copy.
+
+    The cell runs in a fresh interpreter started with -S (no site-packages, so no installed
+    optlib) and PYTHONPATH pointing at numpy's folder (so optlib's dependencies import),
+    from chapters/: it must add the repository to sys.path and say so in one line that
+    names no machine path. Nothing is written (-B: no bytecode).
+    """
+    import numpy
+
+    site = Path(numpy.__file__).resolve().parent.parent
+    if (site / "optlib").is_dir():
+        pytest.skip("optlib is installed into site-packages (not editable): -S cannot hide it")
+    source = "".join(_setup_cell(_load(NOTEBOOKS[0]))["source"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(site)
+    proc = subprocess.run([sys.executable, "-S", "-B", "-c", source], cwd=ROOT / "chapters",
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (f"optlib {optlib.__version__} is not installed; "
+                           "using the copy in this repository.\n"), proc.stdout
+    assert proc.stderr == ""

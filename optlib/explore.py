@@ -6,7 +6,9 @@ views of the same frames:
 
 * **live** (:meth:`Exploration.widget`): ipywidgets sliders and a PNG image.
   Moving a slider updates the existing matplotlib artists (``set_data``) and
-  redraws only them over a cached background (blitting), then encodes the PNG;
+  redraws only them over a cached background (blitting), then encodes the PNG.
+  A frame that cannot be shown leaves the last one in place and is explained
+  in one line under the figure, never by a traceback;
 * **static** (:meth:`Exploration.static_html`): a self-contained HTML fragment
   — the same background as an embedded PNG, the dynamic lines as SVG paths in
   the same pixel coordinates, the frames for every grid point as compact
@@ -244,7 +246,7 @@ def _edge(artist):
 class Exploration:
     """Base class: sliders, frames, the live widget and the static HTML.
 
-    A subclass builds its figure in :meth:`_draw` (background content plus the
+    A subclass builds its figure in ``_draw`` (background content plus the
     *dynamic* artists, which it returns by name) and computes, in
     :meth:`frame`, the data of every dynamic artist and a readout for one
     combination of slider indices. Everything else is shared.
@@ -276,7 +278,7 @@ class Exploration:
         self._widget = None
         self._static_html = None
 
-    #: name of the slider whose value selects the background (None: one background)
+    #: name of the slider whose value selects the background (None for a single background)
     background_slider: str | None = None
 
     def _freeze_layout(self) -> None:
@@ -368,6 +370,10 @@ class Exploration:
         index = []
         for s in self.sliders:
             v = values.get(s.name, s.values[s.start_index])
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
+                                                                      np.floating)):
+                raise TypeError(f"{s.name} must be a number on the grid of slider {s.name!r} "
+                                f"({_grid_text(s)}), got {s.name}={describe(v)}")
             hits = np.flatnonzero(np.isclose(s.values, v, rtol=1e-12, atol=0))
             if hits.size == 0:
                 raise ValueError(f"{s.name}={v!r} is not on the grid of slider {s.name!r}: "
@@ -375,9 +381,40 @@ class Exploration:
             index.append(int(hits[0]))
         return tuple(index)
 
+    def _check_index(self, index) -> tuple[int, ...]:
+        """``index`` as a tuple of whole numbers, one per slider, each within its grid."""
+        try:
+            items = tuple(index)
+        except TypeError:
+            items = None
+        if items is None or len(items) != len(self.sliders) or not all(
+                isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+                for i in items):
+            raise TypeError(f"index must be {len(self.sliders)} whole number(s), one per "
+                            f"slider {[s.name for s in self.sliders]}, got "
+                            f"index={describe(index)}")
+        for s, i in zip(self.sliders, items):
+            if not 0 <= i < len(s.values):
+                raise ValueError(f"index {int(i)} is out of range for slider {s.name!r}: it "
+                                 f"has {len(s.values)} values, indices 0 to "
+                                 f"{len(s.values) - 1}; got index={describe(index)}")
+        return tuple(int(i) for i in items)
+
     def update(self, index) -> str:
-        """Show frame ``index`` in the figure; returns the readout."""
-        data, readout = self.frame(tuple(index))
+        """Show frame ``index`` in the figure; returns the readout.
+
+        Args:
+            index: one grid index per slider.
+
+        Returns:
+            The readout (HTML) of that frame.
+
+        Raises:
+            TypeError, ValueError: if ``index`` is not one whole number per slider
+                within its grid; the figure is left as it was.
+        """
+        index = self._check_index(index)
+        data, readout = self.frame(index)
         self._use_background(self._background_of(index))
         for name, (x, y) in data.items():
             self._artists[name].set_data(x, y)
@@ -409,38 +446,96 @@ class Exploration:
 
     # -- live view -----------------------------------------------------------
     def widget(self):
-        """The live view: one slider per grid, the figure as an image, the readout."""
+        """The live view: one slider per grid, the figure as an image, the readout.
+
+        Each slider's value is shown in a read-only label beside it (the
+        ipywidgets readout of a ``SelectionSlider`` accepts typed text but
+        ignores it). If a frame cannot be shown, a status line under the figure
+        says why, in one sentence; the figure and the readout keep the last
+        frame that could be shown, and the next good change clears the message.
+
+        Returns:
+            An ``ipywidgets.VBox`` with attributes ``controls`` (one control per
+            slider), ``labels`` (the value label of each slider; ``None`` for a
+            dropdown), ``image``, ``readout`` and ``status`` (``ipywidgets.HTML``).
+        """
         if self._widget is not None:
             return self._widget
         import ipywidgets as widgets
 
-        controls = []
+        controls, labels, rows = [], [], []
         for s, i in zip(self.sliders, self._index):
             options = [(s.text(k), k) for k in range(len(s.values))]
             if s.choices is not None:
                 control = widgets.Dropdown(options=options, value=i, description=s.label)
+                label, row = None, control
             else:
                 control = widgets.SelectionSlider(
                     options=options, value=i, description=s.label, continuous_update=True,
-                    layout=widgets.Layout(width="360px"))
+                    readout=False, layout=widgets.Layout(width="300px"))
+                label = widgets.Label(value=s.text(i), layout=widgets.Layout(
+                    min_width="4em", margin="0 1.5em 0 0.3em"))
+                row = widgets.HBox([control, label])
             controls.append(control)
+            labels.append(label)
+            rows.append(row)
         readout = self.update(self._index)
         image = widgets.Image(value=self.render(), format="png",
                               layout=widgets.Layout(max_width="100%"))
         text = widgets.HTML(value=readout)
+        status = widgets.HTML(value="", layout=widgets.Layout(display="none"))
+        self._widget = widgets.VBox([widgets.HBox(rows, layout=widgets.Layout(
+            flex_flow="row wrap")), image, status, text])
+        self._widget.controls = controls
+        self._widget.labels = labels
+        self._widget.image = image
+        self._widget.readout = text
+        self._widget.status = status
 
         def on_change(_change):
-            text.value = self.update(tuple(c.value for c in controls))
-            image.value = self.render()
+            self._on_control_change(self._widget)
 
         for control in controls:
             control.observe(on_change, names="value")
-        self._widget = widgets.VBox([widgets.HBox(controls, layout=widgets.Layout(
-            flex_flow="row wrap")), image, text])
-        self._widget.controls = controls
-        self._widget.image = image
-        self._widget.readout = text
         return self._widget
+
+    def _on_control_change(self, view) -> None:
+        """A control moved: show the new frame, or say in ``view.status`` why it cannot be.
+
+        Nothing escapes: an exception in a widget callback would print a
+        traceback into the notebook's log instead of telling the reader.
+        """
+        try:
+            index = tuple(c.value for c in view.controls)
+            for s, label, k in zip(self.sliders, view.labels, index):
+                if label is not None:
+                    label.value = s.text(k)
+        except Exception as error:  # noqa: BLE001
+            _show_status(view.status, f"These slider values cannot be read: {_say(error)}")
+            return
+        previous = self._index
+        try:
+            readout = self.update(index)
+            png = self.render()
+        except Exception as error:  # noqa: BLE001 -- the reader gets a sentence, not a traceback
+            try:
+                self.update(previous)          # the figure keeps the frame it showed
+            except Exception:  # noqa: BLE001
+                pass
+            _show_status(view.status, f"Cannot show {self._describe_index(index)}: "
+                                      f"{_say(error)}. The figure still shows "
+                                      f"{self._describe_index(previous)}.")
+            return
+        view.readout.value = readout
+        view.image.value = png
+        _show_status(view.status, "")
+
+    def _describe_index(self, index) -> str:
+        """``"α = 0.05, β = 0.9"`` for a grid index (what the reader sees on the controls)."""
+        try:
+            return ", ".join(f"{s.label} = {s.text(i)}" for s, i in zip(self.sliders, index))
+        except Exception:  # noqa: BLE001 -- an index off the grid
+            return f"index {index!r}"
 
     # -- static view ----------------------------------------------------------
     def _style(self, artist) -> dict:
@@ -590,6 +685,34 @@ class Exploration:
         return f"<{type(self).__name__} {self.name!r} ({grid})>"
 
 
+def _say(error: BaseException) -> str:
+    """An exception as one short sentence: its type and the first line of its message."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else ""
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _show_status(status, message: str) -> None:
+    """Show ``message`` (plain text) in the status line as an error, or hide it when empty."""
+    if not message:
+        status.value = ""
+        status.layout.display = "none"
+        return
+    status.value = (f'<div class="optlib-status" role="alert" style="color:#b00020;'
+                    f'border-left:4px solid #b00020;padding:0.2em 0.6em;margin:0.2em 0">'
+                    f"✘ {html.escape(message)}</div>")
+    status.layout.display = None
+
+
+def _grid_text(s: Slider) -> str:
+    """The grid of a slider for a message: its values, or its range when there are many."""
+    if len(s.values) <= 8:
+        return "one of " + ", ".join(s.text(k) for k in range(len(s.values)))
+    return (f"{len(s.values)} values from {s.text(0)} to {s.text(len(s.values) - 1)}")
+
+
 # The whole client side of a static exploration. It finds its own container,
 # decodes the frame for the current slider indices and draws it as SVG paths.
 _STATIC_JS = r"""
@@ -684,6 +807,29 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if np.isfinite(x) else "—"
 
 
+#: a run is stopped as diverged once f(w) exceeds this many times max(1, |f(w₀)|)
+#: (``optlib.run``'s default rule, passed explicitly so that the readout can quote the bound)
+_BLOWUP = 1e6
+
+
+def _max_loss(objective, start) -> float | None:
+    """The loss bound of a run from ``start`` (``None`` for a batch of start points)."""
+    start = np.asarray(start, dtype=float)
+    if start.shape != (2,):
+        return None
+    with np.errstate(all="ignore"):
+        f0 = float(objective.value(start))
+    return _BLOWUP * max(1.0, abs(f0)) if np.isfinite(f0) else None
+
+
+def _diverged_text(step: int, max_loss: float | None) -> str:
+    """``"diverged at step 7: f(w) exceeded 5e+07, so the run stops there"``."""
+    if max_loss is None:
+        return f"<b>diverged</b> at step {int(step)}"
+    return (f"<b>diverged</b> at step {int(step)}: f(w) exceeded {_fmt(max_loss)}, so the run "
+            f"stops there")
+
+
 class TrajectoryExplorer(Exploration):
     r"""An optimizer's path on a contour plot and its loss curve, per slider setting.
 
@@ -733,7 +879,8 @@ class TrajectoryExplorer(Exploration):
         hyper.update(fixed or {})
         self.optimizer = optimizer(**hyper)
         start = objective.start if start is None else np.asarray(start, dtype=float)
-        self.trajectory = run(self.optimizer, objective, start, steps)
+        self.max_loss = _max_loss(objective, start)
+        self.trajectory = run(self.optimizer, objective, start, steps, max_loss=self.max_loss)
         self._gap = np.maximum(self.trajectory.losses - objective.min_value, 1e-300)
         if panel == "steps":
             self.effective_steps = self.trajectory.effective_steps()
@@ -803,9 +950,11 @@ class TrajectoryExplorer(Exploration):
         head = ", ".join(f"{s.label} = {s.text(i)}" for s, i in zip(self.sliders, index))
         diverged_at = np.asarray(self.trajectory.diverged_at)[index]
         if diverged_at >= 0:
-            body = f"<b>diverged</b> at step {int(diverged_at)}"
+            body = _diverged_text(diverged_at, self.max_loss)
         else:
             body = f"after {self.steps} steps f(w) − f* = {_fmt(gap[-1])}"
+            if gap[-1] > gap[0]:
+                body += f", up from {_fmt(gap[0])} at the start"
         text = f"{head}: {body}"
         if self.note is not None:
             text += f"; {self.note(values)}"
@@ -843,8 +992,10 @@ class MomentumRateExplorer(Exploration):
         self._rates = analysis.momentum_spectral_radius(self._fine_lr[None, :],
                                                         self._fine_beta[:, None], lam)
         grid_lr, grid_beta = np.meshgrid(sliders[0].values, sliders[1].values, indexing="ij")
+        self.max_loss = _max_loss(self.objective, self.objective.start)
         self.trajectory = run(Momentum(lr=grid_lr[..., None], beta=grid_beta[..., None]),
-                              self.objective, self.objective.start, steps)
+                              self.objective, self.objective.start, steps,
+                              max_loss=self.max_loss)
         self.predicted = analysis.momentum_spectral_radius(grid_lr, grid_beta, lam)
         super().__init__(sliders, width=10.0, height=3.8, dpi=dpi)
 
@@ -878,7 +1029,7 @@ class MomentumRateExplorer(Exploration):
         lr, beta = self.sliders[0].values[i], self.sliders[1].values[j]
         rho = float(self.predicted[i, j])
         if self.trajectory.diverged[i, j]:
-            measured = f"<b>diverged</b> at step {int(self.trajectory.diverged_at[i, j])}"
+            measured = _diverged_text(self.trajectory.diverged_at[i, j], self.max_loss)
         else:
             measured = f"measured rate {_fmt(self._measured(i, j))}"
         regime = analysis.momentum_regime(lr, beta, self.objective.curvatures[-1])
@@ -991,6 +1142,8 @@ class ComparisonExplorer(Exploration):
 
     Attributes:
         trajectories: ``{objective name: {optimizer label: Trajectory}}``.
+        max_losses: ``{objective name: bound}``: a run whose f(w) exceeds the bound
+            is stopped as diverged (the readout quotes it).
     """
 
     background_slider = "objective"
@@ -1002,8 +1155,9 @@ class ComparisonExplorer(Exploration):
         self.objectives, self.name, self.tol = dict(objectives), name, tol
         self.labels = list(optimizers)
         total = int(max(steps))
+        self.max_losses = {key: _max_loss(obj, obj.start) for key, obj in self.objectives.items()}
         self.trajectories = {
-            key: {label: run(make(obj), obj, obj.start, total)
+            key: {label: run(make(obj), obj, obj.start, total, max_loss=self.max_losses[key])
                   for label, make in optimizers.items()}
             for key, obj in self.objectives.items()}
         self._background_parts = []
@@ -1066,8 +1220,12 @@ class ComparisonExplorer(Exploration):
             data[f"loss:{label}"] = (np.arange(t + 1), gap)
             reached = traj.steps_to(self.tol)
             gap_t = traj.losses[t] - traj.objective.min_value if t < len(traj.losses) else np.nan
-            status = (f"diverged at step {traj.diverged_at}"
-                      if traj.diverged and traj.diverged_at <= t else f"f − f* = {_fmt(gap_t)}")
+            if traj.diverged and traj.diverged_at <= t:
+                limit = self.max_losses[key]
+                status = f"diverged at step {traj.diverged_at}" + (
+                    "" if limit is None else f" (f(w) > {_fmt(limit)})")
+            else:
+                status = f"f − f* = {_fmt(gap_t)}"
             if 0 <= reached <= t:
                 status += f" (≤ {self.tol:g} from step {reached})"
             parts.append(f"<b>{html.escape(label)}</b> {status}")

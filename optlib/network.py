@@ -359,7 +359,7 @@ class MLP:
 
     @property
     def keys(self) -> list[str]:
-        """Parameter names in layer order: ``["W1", "b1", "W2", "b2", ...]``."""
+        """Parameter names in layer order, ``["W1", "b1", "W2", "b2", ...]``."""
         return [f"{p}{l}" for l in range(1, self.layers + 1) for p in ("W", "b")]
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -648,8 +648,11 @@ class History:
     Attributes:
         label: the run's name (e.g. the optimizer's).
         optimizer: ``repr`` of the optimizer.
-        train_loss, train_accuracy, test_loss, test_accuracy: arrays of shape
+        train_loss: the loss on the training set, an array of shape
             ``(epochs + 1,)``; ``nan`` from the epoch in which the run diverged.
+        train_accuracy: the accuracy on the training set, likewise.
+        test_loss: the loss on the test set, likewise.
+        test_accuracy: the accuracy on the test set, likewise.
         step_loss: the loss of every mini-batch before its step, shape
             ``(epochs · steps_per_epoch,)``; ``nan`` from the divergence on.
         diverged_at_epoch: the epoch (1, 2, ...) in which the loss became
@@ -657,7 +660,9 @@ class History:
         diverged_at_step: the same as a step count (0-based index into ``step_loss``); -1.
         params: the parameters at the end (after a divergence: as they were
             when it was detected).
-        epochs, batch_size, seed: the settings of the run.
+        epochs: the number of epochs of the run (a setting, as given to :func:`train`).
+        batch_size: the run's mini-batch size (a setting).
+        seed: the seed of the run's mini-batch order (a setting).
     """
 
     label: str
@@ -1069,6 +1074,7 @@ class LearningRateExplorer(Exploration):
 
     Attributes:
         histories: ``{label: [History per scale]}``.
+        max_loss: the loss above which a run counts as diverged (the readout quotes it).
     """
 
     def __init__(self, model: MLP, optimizers: dict, data, scales=(0.25, 0.5, 1.0, 2.0, 4.0),
@@ -1081,6 +1087,7 @@ class LearningRateExplorer(Exploration):
             raise ValueError(f"scales must be a non-empty 1-d sequence of distinct positive "
                              f"numbers, got scales={describe(scales)}")
         self.name, self.labels, self.epochs = name, list(optimizers), epochs
+        self.max_loss = max_loss
         self.base_lrs = {}
         makers = {}
         for label, make in optimizers.items():
@@ -1143,8 +1150,8 @@ class LearningRateExplorer(Exploration):
             h = self.histories[label][i]
             data[f"loss:{label}"] = (epochs, h.train_loss)
             data[f"acc:{label}"] = (epochs, h.test_accuracy)
-            status = (f"diverged in epoch {h.diverged_at_epoch}" if h.diverged
-                      else f"test accuracy {h.final_test_accuracy:.3f}")
+            status = (f"diverged in epoch {h.diverged_at_epoch} (loss > {self.max_loss:g})"
+                      if h.diverged else f"test accuracy {h.final_test_accuracy:.3f}")
             parts.append(f"<b>{label}</b> α = {_fmt(m * self.base_lrs[label])}: {status}")
         readout = f"{self.sliders[0].label} = {self.sliders[0].text(i)}: " + " · ".join(parts)
         return data, readout

@@ -450,6 +450,24 @@ class Optimizer:
             state, layout = self._state, self._layout
         # Every check has passed: from here on nothing raises.
         self._state, self._layout, self._kind = state, layout, kind
+        self._apply(pairs)
+        return params
+
+    def _step_checked_array(self, w, grad):
+        """``step(w, grad)`` without the checks, for :func:`optlib.run`'s inner loop.
+
+        Only for an ndarray ``w`` that has taken a checked :meth:`step` with this
+        optimizer since the last reset (so the state, hyperparameter shapes and
+        dtype are known to fit) and a fresh, finite ``grad`` of ``w``'s shape and
+        dtype that shares no memory with it: what ``run`` guarantees. The
+        arithmetic is exactly :meth:`step`'s.
+        """
+        self._apply([(None, w, grad)])
+        return w
+
+    def _apply(self, pairs):
+        """The update of checked ``pairs`` with the existing state; counts the step."""
+        state, layout = self._state, self._layout
         self._t += 1
         coefficients = self._coefficients(self._t)
         per_layout = {}         # parameters of one shape and dtype share their coefficients
@@ -474,7 +492,6 @@ class Optimizer:
             jobs += [(p, g, buffers, c, index)
                      for index in _blocks(p.shape, _block_size(p.dtype))]
         _run_jobs(self._update_block, jobs, sum(p.nbytes for _, p, _ in pairs))
-        return params
 
     def _update_block(self, job):
         """The update of one block: the compiled loop where it applies, else ``_update``."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import describe
+from .objectives import Objective
 from .optimizers import Optimizer
 
 __all__ = ["run", "Trajectory"]
@@ -196,6 +197,9 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
     value_and_grad = getattr(objective, "value_and_grad", None) or (
         lambda x: (objective.value(x), objective.grad(x)))
 
+    # optlib's objectives return a new gradient array of w's shape and dtype at every
+    # call; another object's gradient is checked at every step
+    trusted = isinstance(objective, Objective)
     points = np.empty((steps + 1,) + w.shape)
     losses = np.empty((steps + 1,) + batch)
     alive = np.ones(batch, dtype=bool)
@@ -205,6 +209,10 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
         loss, grad = value_and_grad(w)
         limit = 1e6 * np.maximum(1.0, np.abs(loss)) if max_loss is None else float(max_loss)
         for t in range(steps + 1):
+            if not trusted and np.shape(grad) != w.shape:
+                raise ValueError(
+                    f"the objective's gradient at step {t} has shape {np.shape(grad)}; it must "
+                    f"have the shape of the points, {w.shape}")
             # One elementwise pass: nan/inf anywhere in loss or gradient makes the sum non-finite.
             ok = np.isfinite(loss + grad[..., 0] + grad[..., 1])
             ok &= loss <= limit
@@ -227,7 +235,12 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
             losses[t] = loss
             if t == steps:
                 break
-            optimizer.step(w, grad)
+            if t and trusted:
+                # w has taken a checked step; grad is fresh, finite (diverged runs get
+                # zeros) and of w's shape: the checks would pass, so skip them.
+                optimizer._step_checked_array(w, grad)
+            else:
+                optimizer.step(w, grad)
             loss, grad = value_and_grad(w)
     if not alive.all():
         # Blank each diverged run from its divergence on (step by step: one boolean

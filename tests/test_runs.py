@@ -561,3 +561,53 @@ def test_every_optimizer_reaches_the_minimum(name, make, steps):
     assert np.all(gap[-50:] < 1e-6)
     assert 0 < tr.steps_to(1e-6) <= steps - 50
     assert np.linalg.norm(tr.final - q.minimum) < 1e-3
+
+
+# --------------------------------------------------------------------------
+# run's inner loop skips step's checks after the first step: same bits, same errors
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda: optlib.GradientDescent(lr=np.array([[0.01], [0.05], [0.3]])),
+    lambda: optlib.Momentum(lr=0.05, beta=np.array([[0.0], [0.9], [0.99]]), nesterov=True),
+    lambda: optlib.RMSprop(lr=0.1, eps=0.0),
+    lambda: optlib.Adagrad(lr=0.5),
+    lambda: optlib.Adam(lr=np.array([[0.01], [0.5], [3.0]]), weight_decay=0.1, amsgrad=True),
+    lambda: optlib.AdamW(lr=0.2, weight_decay=0.05),
+], ids=["gd", "nesterov", "rmsprop", "adagrad", "adam", "adamw"])
+@pytest.mark.parametrize("objective", [Quadratic(angle=0.3), Rosenbrock(), Beale()],
+                         ids=["quadratic", "rosenbrock", "beale"])
+def test_run_equals_a_loop_of_checked_steps_bit_for_bit(make, objective):
+    """run (which skips step's checks after its first step) gives exactly the points of a
+    plain loop of checked `step` calls, diverging runs included."""
+    traj = optlib.run(make(), objective, objective.start, 60)
+    opt = make()
+    w = np.array(np.broadcast_to(objective.start, traj.points.shape[1:]))
+    expected = [w.copy()]
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            g = objective.grad(w)
+            dead = ~np.isfinite(g).all(axis=-1) | ~np.isfinite(objective.value(w))
+            if dead.all():
+                break
+            g[dead] = 0.0
+            opt.step(w, g)
+            expected.append(w.copy())
+    alive = ~np.isnan(traj.points[: len(expected)])
+    assert np.array_equal(traj.points[: len(expected)][alive], np.array(expected)[alive])
+
+
+def test_an_objective_of_another_kind_is_checked_at_every_step():
+    """A gradient of the wrong shape from a user's objective is caught at a later step too."""
+    bowl = Quadratic()
+
+    class Sloppy:
+        calls = 0
+
+        def value_and_grad(self, w):
+            self.calls += 1
+            value, grad = bowl.value_and_grad(w)
+            return value, (grad if self.calls < 5 else grad[..., :1])     # breaks at step 4
+
+    with pytest.raises(ValueError, match=r"gradient at step 4 has shape \(1,\); it must have "
+                                         r"the shape of the points, \(2,\)"):
+        optlib.run(optlib.Adam(lr=0.1), Sloppy(), bowl.start, 10)

@@ -8,7 +8,11 @@ of a live widget means nothing without its kernel, and would make the built book
 load the widget manager from a CDN. Progress bars are switched off
 (``OPTLIB_QUIET=1``): a stored bar is noise. Consecutive pieces of one stream
 are merged into one output: how the kernel happens to split a cell's prints
-into messages varies from run to run, and would show up as a diff.
+into messages varies from run to run, and would show up as a diff. An
+exploration's output keeps its static HTML and text but not its widget view:
+that view only names a widget model (by a random id, new at every run) which
+exists in the executing kernel alone; a reader opening the stored notebook sees
+the static version until the cell is run again.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -49,6 +54,10 @@ def execute(path: Path) -> float:
         cell.metadata.pop("execution", None)   # timings of an earlier execution
         if cell.cell_type == "code":
             cell.outputs = coalesce_streams(cell.outputs)
+            for out in cell.outputs:
+                data = out.get("data", {})
+                if WIDGET_VIEW in data and len(data) > 1:
+                    del data[WIDGET_VIEW]
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from notebook_outputs import output_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(p.name for p in (ROOT / "chapters").glob("*.ipynb"))
@@ -149,14 +150,6 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BinderRun]:
     shutil.rmtree(venv, ignore_errors=True)     # 700 MB; the executed notebooks stay
 
 
-def _text(output: dict) -> str:
-    if output.get("output_type") == "stream":
-        return "".join(output.get("text", ""))
-    data = output.get("data", {})
-    return "".join("".join(v) if isinstance(v, list) else str(v)
-                   for k, v in data.items() if k.startswith("text/"))
-
-
 def test_there_are_chapters():
     assert CHAPTERS, "no notebooks in chapters/"
 
@@ -172,19 +165,19 @@ def test_chapter_runs_in_a_fresh_binder_environment(binder: BinderRun, name: str
 
     import optlib
 
-    setup = "".join(_text(o) for o in code[0].get("outputs", []))
+    setup = "".join(output_text(o) for o in code[0].get("outputs", []))
     assert setup == f"optlib {optlib.__version__} is installed.\n", (
         f"{name}: the setup cell printed {setup!r}")
 
     for i, cell in enumerate(code):
         for out in cell.get("outputs", []):
             assert out.get("output_type") != "error", f"{name}, code cell {i} raised"
-            text = _text(out) + "".join(out.get("traceback", []))
+            text = output_text(out) + "".join(out.get("traceback", []))
             assert TRACEBACK not in text, f"{name}, code cell {i} wrote a traceback:\n{text}"
 
     probe = code[-1]
     assert PROBE_TAG in probe["metadata"].get("tags", [])
-    prefix, optlib_file = "".join(_text(o) for o in probe["outputs"]).split()
+    prefix, optlib_file = "".join(output_text(o) for o in probe["outputs"]).split()
     assert Path(prefix).resolve() == binder.venv.resolve(), (
         f"{name} ran in {prefix}, not in the fresh environment")
     assert Path(optlib_file).resolve().is_relative_to(binder.copy.resolve()), (

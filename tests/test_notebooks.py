@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from notebook_outputs import output_text
 
 import optlib
 
@@ -46,14 +47,6 @@ def _setup_cell(nb: dict) -> dict:
     return next(c for c in nb["cells"] if c["cell_type"] == "code")
 
 
-def _text(output: dict) -> str:
-    if output.get("output_type") == "stream":
-        return "".join(output.get("text", ""))
-    data = output.get("data", {})
-    return "".join("".join(v) if isinstance(v, list) else str(v)
-                   for k, v in data.items() if k.startswith("text/"))
-
-
 def test_there_are_chapters():
     """The book has chapter notebooks to test."""
     assert NOTEBOOKS, "no notebooks in chapters/"
@@ -71,7 +64,7 @@ def test_notebook_is_stored_clean(path):
             assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), (
                 f"{path.name} cell {i} writes to stderr")
             assert out.get("output_type") != "error", f"{path.name} cell {i} raised"
-            leak = LEAKS.search(_text(out))
+            leak = LEAKS.search(output_text(out))
             assert leak is None, f"{path.name} cell {i} output contains {leak.group(0)!r}"
 
 
@@ -90,7 +83,7 @@ def test_figures_and_explorations_are_excluded_from_nbval(path):
             assert "nbval-ignore-output" in _tags(cell), (
                 f"{path.name} cell {i} has image/widget output but no nbval-ignore-output tag")
         elif "nbval-ignore-output" not in _tags(cell) and any(
-                re.search(r"\d\.\d", _text(out)) for out in outputs):
+                re.search(r"\d\.\d", output_text(out)) for out in outputs):
             compared_text += 1
     assert compared_text >= 5, f"{path.name}: only {compared_text} compared numeric outputs"
 
@@ -104,7 +97,7 @@ def test_exercises_have_hidden_checked_solutions(path):
     assert len(solutions) >= 3, f"{path.name}: {len(solutions)} exercise solutions"
     for cell in solutions:
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
-        shown = "".join(_text(out) for out in cell.get("outputs", []))
+        shown = "".join(output_text(out) for out in cell.get("outputs", []))
         assert "✔" in shown and "✘" not in shown, f"a solution in {path.name} fails its check"
 
 
@@ -133,8 +126,8 @@ def test_first_code_cell_is_the_setup_cell(path):
     outputs = cell.get("outputs", [])
     assert [(o.get("output_type"), o.get("name")) for o in outputs] == [("stream", "stdout")], (
         f"{path.name}: the setup cell must print (only) to stdout")
-    assert _text(outputs[0]) == f"optlib {optlib.__version__} is installed.\n", (
-        f"{path.name}: the setup cell printed {_text(outputs[0])!r}; re-execute with `make notebooks`")
+    assert output_text(outputs[0]) == f"optlib {optlib.__version__} is installed.\n", (
+        f"{path.name}: the setup cell printed {output_text(outputs[0])!r}; re-execute with `make notebooks`")
 
 
 def test_setup_cell_is_the_same_in_every_chapter():

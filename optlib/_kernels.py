@@ -86,11 +86,13 @@ def _compile():
                 count += 1
         return count
 
+    # GradientDescent: w <- w - alpha g
     @jit
     def gradient_descent(p, g, lr):
         for i in range(p.shape[0]):
             p[i] = p[i] - g[i] * lr
 
+    # Momentum: v <- beta v + (1 - beta) g,  w <- w - alpha v
     @jit
     def momentum(p, g, v, beta, one_minus_beta, lr):
         for i in range(p.shape[0]):
@@ -98,6 +100,8 @@ def _compile():
             v[i] = vi
             p[i] = p[i] - vi * lr
 
+    # Momentum(nesterov=True): v <- beta v + (1 - beta) g,
+    # w <- w - alpha (1 - beta) g - (alpha beta) v, subtracted in that order
     @jit
     def momentum_nesterov(p, g, v, beta, one_minus_beta, lr, lr_beta):
         for i in range(p.shape[0]):

@@ -53,11 +53,19 @@ def get():
     return _kernels
 
 
-def flat(x):
-    """``x`` as a 1-D view if it is C-contiguous, else ``None``."""
-    if not x.flags.c_contiguous:
+def views(*arrays):
+    """The arrays as 1-D views for a compiled loop, or ``None`` where the loops do not
+    apply: fewer than :data:`MIN_ELEMENTS` elements, a dtype other than float32 or
+    float64, dtypes that differ, or an array that is not C-contiguous."""
+    first = arrays[0]
+    if first.size < MIN_ELEMENTS or first.dtype not in _DTYPES:
         return None
-    return x.reshape(-1)
+    if any(a.dtype != first.dtype or not a.flags.c_contiguous for a in arrays):
+        return None
+    return [a.reshape(-1) for a in arrays]
+
+
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _compile():
@@ -117,12 +125,10 @@ def _compile():
 
 def _one_d(block):
     """``block`` as a 1-D array for the compiled loops, and the loops; ``(None, None)``
-    where they do not apply (no kernels, a small or non-contiguous block, not float32/64)."""
-    if block.size < MIN_ELEMENTS or block.dtype not in (np.float32, np.float64):
-        return None, None
-    kernels = get()
-    one_d = flat(block) if kernels is not None else None
-    return (None, None) if one_d is None else (one_d, kernels)
+    where they do not apply (see :func:`views`, or no kernels)."""
+    one_d = views(block)
+    kernels = get() if one_d is not None else None
+    return (None, None) if kernels is None else (one_d[0], kernels)
 
 
 def block_non_finite(block):

@@ -501,12 +501,11 @@ class Optimizer:
             state = {name: buffer[index] for name, buffer in state.items()}
             c = SimpleNamespace(**{name: value[index] if isinstance(value, np.ndarray) else value
                                    for name, value in vars(c).items()})
-        if c.fused is not None and p.size >= _kernels.MIN_ELEMENTS and g.dtype == p.dtype:
-            arrays = [_kernels.flat(a) for a in (p, g, *state.values())]
-            if all(a is not None for a in arrays):
-                loop, scalars = c.fused
-                loop(*arrays, *scalars)
-                return
+        arrays = None if c.fused is None else _kernels.views(p, g, *state.values())
+        if arrays is not None:
+            loop, scalars = c.fused
+            loop(*arrays, *scalars)
+            return
         self._update(p, g, state, c)
 
     def _fused(self, c, dtype):

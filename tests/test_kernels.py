@@ -189,6 +189,26 @@ def test_the_numpy_chain_runs_where_the_loop_cannot(case, spy):
     assert np.array_equal(w, expected)
 
 
+def test_other_dtypes_take_the_numpy_chain(spy):
+    """numba has no float16: a large float16 parameter steps by the numpy chain, exactly as
+    with the loops turned off."""
+    rng = np.random.default_rng(2)
+    w0 = rng.standard_normal(N).astype(np.float16)
+    gs = [rng.standard_normal(N).astype(np.float16) for _ in range(3)]
+    results = []
+    for kernels in ("", "numpy"):
+        os.environ[_kernels.ENV] = kernels
+        try:
+            opt, w = Momentum(lr=0.1, beta=0.9, nesterov=True), w0.copy()
+            for g in gs:
+                opt.step(w, g)
+        finally:
+            del os.environ[_kernels.ENV]
+        results.append(w)
+    assert spy == {}
+    assert results[0].dtype == np.float16 and np.array_equal(results[0], results[1])
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_finite_check_and_count_are_exact(dtype, spy):
     big = np.finfo(dtype).max

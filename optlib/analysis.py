@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import describe, hyperparameter
+from ._validate import describe, hyperparameter
 
 __all__ = [
     "condition_number",
@@ -462,7 +462,7 @@ def gd_steps_to_tolerance(lr, curvatures, tol):
 # classical heavy-ball / Nesterov forms (chapters/02_momentum.ipynb; tested in
 # tests/test_ch02_additions.py).
 # --------------------------------------------------------------------------
-from ._checks import flag  # noqa: E402  (used by heavy_ball_points)
+from ._validate import flag  # noqa: E402  (used by heavy_ball_points)
 
 __all__ += [
     "ema_gain",

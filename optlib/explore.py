@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import analysis
-from ._checks import describe
+from ._validate import describe
 from .objectives import Quadratic
 from .optimizers import Momentum
 from .plotting import COLORS, contour, loss_axes, new_figure

@@ -44,7 +44,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._checks import describe
+from ._validate import describe
 from .explore import STATIC_ONLY_ENV, Exploration, Slider, _fmt
 from .optimizers import Optimizer
 from .plotting import COLORS

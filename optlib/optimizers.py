@@ -49,7 +49,7 @@ import numpy as np
 
 from . import _kernels
 
-from ._checks import describe, flag, hyperparameter
+from ._validate import describe, flag, hyperparameter
 
 __all__ = [
     "Optimizer",

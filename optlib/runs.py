@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import describe
+from ._validate import describe
 from .objectives import Objective
 from .optimizers import Optimizer
 

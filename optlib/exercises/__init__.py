@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._checks import describe
+from .._validate import describe
 
 __all__ = ["Exercise", "Feedback", "check", "register", "exercises"]
 

@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 import optlib
-from optlib import _kernels, optimizers
+from optlib import _kernels, _settings, optimizers
 
 from .common import emit, log, optional_torch
 
@@ -111,11 +111,11 @@ CASES = {
 
 def _without_kernels(step, *args):
     """``step(*args)`` with ``OPTLIB_KERNELS=numpy``: optlib's numpy ufunc chain."""
-    os.environ[_kernels.ENV] = "numpy"
+    os.environ[_settings.KERNELS] = "numpy"
     try:
         step(*args)
     finally:
-        del os.environ[_kernels.ENV]
+        del os.environ[_settings.KERNELS]
 
 
 def copy_bandwidth_gbs(threads: int, repeats: int = 7) -> float:
@@ -160,7 +160,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(N, dtype=np.float32)
     g = rng.standard_normal(N, dtype=np.float32)
-    threads = optimizers._THREADS
+    threads = _settings.num_threads()
     log(f"steps: copy bandwidth ({COPY_ELEMENTS * 4 / 1e6:.0f} MB np.copyto, 1 and {threads} "
         "threads) ...")
     bandwidth_1 = copy_bandwidth_gbs(1)

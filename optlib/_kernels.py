@@ -22,12 +22,12 @@ use (about a second per loop and dtype) and cached on disk by numba.
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
 
-ENV = "OPTLIB_KERNELS"
+from . import _settings
+
 MIN_ELEMENTS = 1 << 15          # smaller blocks: the ufunc chain is as fast, and no compiling
 
 _lock = threading.Lock()
@@ -43,7 +43,7 @@ def enabled() -> bool:
 def get():
     """The namespace of compiled loops, or ``None`` (no numba, or turned off)."""
     global _loaded, _kernels
-    if os.environ.get(ENV, "").strip().lower() == "numpy":
+    if not _settings.kernels_enabled():
         return None
     if not _loaded:
         with _lock:

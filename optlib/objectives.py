@@ -30,6 +30,7 @@ Examples:
 from __future__ import annotations
 
 import abc
+import functools
 import math
 import reprlib
 from collections.abc import Callable
@@ -145,6 +146,35 @@ class Objective(abc.ABC):
     """
 
     name: str = "Objective"
+
+    def __init_subclass__(cls, **kwargs):
+        """Objectives are immutable: once the outermost ``__init__`` has run, setting or
+        deleting an attribute raises (``Quadratic.curvatures = ...`` would otherwise
+        leave the Hessian, the minimum and the bounds describing another function)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def sealing_init(self, *args, **kw):
+            init(self, *args, **kw)
+            if type(self) is cls:
+                object.__setattr__(self, "_sealed", True)
+
+        cls.__init__ = sealing_init
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_sealed"):
+            raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}; "
+                                 f"make a new objective instead")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if self.__dict__.get("_sealed"):
+            raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+        object.__delattr__(self, name)
+
     #: axis labels of the two coordinates, for plots
     labels: tuple[str, str] = ("$W_1$", "$W_2$")
     min_value: float
@@ -646,7 +676,7 @@ class LinearRegression(Quadratic):
             raise ValueError("x and y must be finite 1-d sequences of equal length with at least "
                              f"two distinct x values, got x of shape {xs.shape} and y of shape "
                              f"{ys.shape}")
-        self.x, self.y = xs, ys
+        self.x, self.y = _frozen(xs), _frozen(ys)
         hessian = np.array([[np.mean(xs * xs), np.mean(xs)], [np.mean(xs), 1.0]])
         center = np.linalg.solve(hessian, [np.mean(xs * ys), np.mean(ys)])
         lambdas, vectors = np.linalg.eigh(hessian)

@@ -47,11 +47,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import _kernels
-
+from . import _engine, _kernels, _validate
+from ._engine import NonFiniteWarning, work_array
 from ._validate import describe, flag, hyperparameter
 
 __all__ = [
+    "NonFiniteWarning",
     "Optimizer",
     "GradientDescent",
     "Momentum",
@@ -107,271 +108,19 @@ _NONNEG = dict(low=0.0, low_inclusive=True)          # eps, weight_decay >= 0
 
 
 # --------------------------------------------------------------------------
-# Blocks and threads (large arrays)
-# --------------------------------------------------------------------------
-# A step is a chain of ufuncs (about 13 for Adam). Applied to whole arrays, each
-# ufunc streams its operands from and to memory; applied block by block, a block's
-# operands stay in cache for the whole chain, so memory sees each array about
-# once per step. The blocks are independent, so a few threads can share them.
-_BLOCK_BYTES = 2 << 20        # per operand; larger blocks mean fewer ufunc calls (and GIL
-                              # hand-overs), smaller ones a better fit in L2/L3: 1-2 MiB is best
-                              # on a 2-core EPYC (1 MiB L2, 32 MiB L3), 64 KiB-256 KiB is slower
-_PARALLEL_MIN_BYTES = 2 << 20  # less data than this: the calling thread does it alone
-
-
-def _thread_count() -> int:
-    """Threads sharing a step's blocks: ``OPTLIB_NUM_THREADS``, else the usable CPUs (at most 4)."""
-    setting = os.environ.get("OPTLIB_NUM_THREADS", "").strip()
-    if setting.isdigit() and int(setting) > 0:
-        return int(setting)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 4))
-
-
-_THREADS = _thread_count()
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _executor():
-    """The shared pool of ``_THREADS - 1`` helper threads, made on first use."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="optlib")
-        return _pool
-
-
-def _forget_pool():
-    """In a forked child the pool's threads do not exist: make a new pool when needed."""
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _block_size(dtype) -> int:
-    """Elements per block for arrays of ``dtype``."""
-    return max(1, _BLOCK_BYTES // np.dtype(dtype).itemsize)
-
-
-_WHOLE = (Ellipsis,)             # the index of an array that is a single block
-
-
-@functools.lru_cache(maxsize=256)
-def _blocks(shape: tuple, size: int) -> tuple:
-    """Index tuples that split an array of ``shape`` into blocks of at most ``size`` elements.
-
-    An array of at most ``size`` elements is one block, ``_WHOLE``. Otherwise a
-    block is a run of whole rows (sub-arrays along the first axis) or, when one
-    row is larger than ``size``, a block of that row, recursively; blocks of a
-    C-contiguous array are contiguous. Every block is a view, never a copy.
-    """
-    if math.prod(shape) <= size:
-        return (_WHOLE,)
-
-    def split(shape):
-        inner = math.prod(shape[1:])
-        if inner > size:
-            return [(i, *rest) for i in range(shape[0]) for rest in split(shape[1:])]
-        count = -(-shape[0] // (size // inner))      # as few blocks as fit ...
-        rows = -(-shape[0] // count)                  # ... of nearly equal size
-        return [(slice(i, i + rows),) for i in range(0, shape[0], rows)]
-
-    return tuple(split(shape))
-
-
-def _run_jobs(fn, jobs, nbytes):
-    """``[fn(job) for job in jobs]``, shared among threads if ``nbytes`` is large.
-
-    Worker ``w`` (0 is the calling thread) takes ``jobs[w::n]``. The helpers run
-    in a copy of the caller's context, so ``np.errstate`` applies to them too.
-    The call returns only when every job has finished.
-    """
-    n = min(_THREADS, len(jobs)) if nbytes >= _PARALLEL_MIN_BYTES else 1
-    if n == 1:
-        return [fn(job) for job in jobs]
-
-    def work(w):
-        return [fn(job) for job in jobs[w::n]]
-
-    futures = []
-    try:
-        pool = _executor()
-        for w in range(1, n):
-            futures.append(pool.submit(contextvars.copy_context().run, work, w))
-    except RuntimeError:        # the interpreter is shutting down: no new threads
-        pass
-    try:
-        parts = [work(0)] + [work(w) for w in range(len(futures) + 1, n)]
-    finally:
-        helped = [future.result() for future in futures]   # waits for them, even on an error
-    parts[1:1] = helped
-    results = [None] * len(jobs)
-    for w, part in enumerate(parts):
-        results[w::n] = part
-    return results
-
-
-_local = threading.local()    # each thread's work arrays
-
-
-def _work_array(name: str, dtype, shape) -> np.ndarray:
-    """The calling thread's work array ``name``: uninitialised, of ``dtype`` and ``shape``.
-
-    Made on first use and reused at every later step (shape is at most a block),
-    so a step whose state exists allocates nothing.
-    """
-    views = getattr(_local, "views", None)
-    if views is None:
-        views = _local.views = {}
-        _local.arrays = {}
-    view = views.get((name, dtype, shape))
-    if view is None:
-        size = math.prod(shape)
-        flat = _local.arrays.get((name, dtype))
-        if flat is None or flat.size < size:
-            flat = _local.arrays[(name, dtype)] = np.empty(size, dtype)
-            views.clear()                       # views of the old array are stale
-        if len(views) > 64:                     # many shapes over time: start afresh
-            views.clear()
-        view = views[(name, dtype, shape)] = flat[:size].reshape(shape)
-    return view
-
-
-def _block_is_finite(block) -> bool:
-    """Whether every element of ``block`` is finite, through a work array (no allocation)."""
-    compiled = _kernels.block_is_finite(block)
-    if compiled is not None:
-        return compiled
-    finite = np.isfinite(block, out=_work_array("finite", np.dtype(bool), block.shape))
-    return bool(finite.all())
-
-
-_SMALL = 4096                    # elements: a temporary this size costs less than blocking
-
-
-def _all_finite(g) -> bool:
-    """``np.all(np.isfinite(g))``, block by block: no array of g's size is allocated
-    (except for small arrays, where a temporary is cheaper than the machinery)."""
-    if g.size <= _SMALL:
-        return bool(np.isfinite(g).all())
-    g = _c_ordered(g)
-    return all(_run_jobs(lambda index: _block_is_finite(g[index]),
-                         _blocks(g.shape, _block_size(g.dtype)), g.nbytes))
-
-
-def _count_non_finite(g) -> int:
-    """How many elements of ``g`` are nan or infinite (block by block)."""
-    g = _c_ordered(g)
-    count = 0
-    for index in _blocks(g.shape, _block_size(g.dtype)):
-        block = g[index]
-        compiled = _kernels.block_non_finite(block)
-        if compiled is not None:
-            count += compiled
-            continue
-        finite = np.isfinite(block, out=_work_array("finite", np.dtype(bool), block.shape))
-        count += block.size - int(np.count_nonzero(finite))
-    return count
-
-
-# --------------------------------------------------------------------------
-# Parameter structures
-# --------------------------------------------------------------------------
-def _leaves(params, grads):
-    """Pair up parameters and gradients: a list of ``(key, param, grad)``.
-
-    Raises ``TypeError``/``ValueError`` for anything :meth:`Optimizer.step`
-    cannot apply; changes nothing.
-    """
-    if isinstance(params, np.ndarray):
-        if not isinstance(grads, np.ndarray):
-            raise TypeError(
-                f"grads must have the same structure as params (an ndarray), got grads of type "
-                f"{type(grads).__name__}"
-            )
-        pairs = [(None, params, grads)]
-    elif isinstance(params, (list, tuple)):
-        if not isinstance(grads, (list, tuple)):
-            raise TypeError(
-                f"grads must have the same structure as params (a {type(params).__name__} of "
-                f"{len(params)} arrays), got grads of type {type(grads).__name__}"
-            )
-        if len(grads) != len(params):
-            raise ValueError(
-                f"grads must have one array per parameter: params has {len(params)}, "
-                f"grads has {len(grads)}"
-            )
-        pairs = list(zip(range(len(params)), params, grads))
-    elif isinstance(params, dict):
-        if not isinstance(grads, dict):
-            raise TypeError(
-                f"grads must have the same structure as params (a dict with keys "
-                f"{list(params)}), got grads of type {type(grads).__name__}"
-            )
-        if set(grads) != set(params):
-            missing = [k for k in params if k not in grads]
-            extra = [k for k in grads if k not in params]
-            raise ValueError(
-                f"grads must have the same keys as params: missing {missing}, unexpected {extra}"
-            )
-        pairs = [(k, params[k], grads[k]) for k in params]
-    else:
-        raise TypeError(
-            "params must be a float ndarray, a list of them or a dict name -> ndarray, got "
-            f"params={describe(params)} of type {type(params).__name__}"
-        )
-    if not pairs:
-        raise ValueError("params must hold at least one array, got an empty "
-                         f"{type(params).__name__}")
-
-    seen = []
-    for key, p, g in pairs:
-        where = "" if key is None else f"[{key!r}]"
-        if not isinstance(p, np.ndarray):
-            raise TypeError(f"params{where} must be a numpy ndarray, got {describe(p)} of type "
-                            f"{type(p).__name__}")
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"grads{where} must be a numpy ndarray, got {describe(g)} of type "
-                            f"{type(g).__name__}")
-        if p.dtype.kind != "f":
-            raise TypeError(f"params{where} must be a floating-point array (updated in place), "
-                            f"got dtype {p.dtype}")
-        if g.dtype.kind != "f":
-            raise TypeError(f"grads{where} must be a floating-point array, got dtype {g.dtype}")
-        if g.shape != p.shape:
-            raise ValueError(f"grads{where} must have the shape of params{where} {p.shape}, "
-                             f"got shape {g.shape}")
-        if not p.flags.writeable:
-            raise ValueError(f"params{where} is read-only; the optimizer updates it in place")
-        if any(np.may_share_memory(g, q) for _, q, _ in pairs):
-            raise ValueError(f"grads{where} shares memory with a parameter, which the step "
-                             "updates; pass a separate gradient array")
-        if any(np.may_share_memory(p, q) for q in seen):
-            raise ValueError(f"params{where} shares memory with another parameter; each would be "
-                             "updated twice")
-        seen.append(p)
-        if not _all_finite(g):
-            bad = _count_non_finite(g)
-            raise ValueError(f"grads{where} has {bad} non-finite value(s) (nan or inf); "
-                             "the step was not taken")
-    return pairs
-
-
-# --------------------------------------------------------------------------
 # The base class
 # --------------------------------------------------------------------------
-class Optimizer:
-    """Base class: structure handling, validation, state and step counting.
+_STATE_DICT_KEYS = ("optimizer", "format", "hyperparameters", "flags", "t", "structure",
+                    "params", "state")
+_FORMAT = 1
 
-    Subclasses list their hyperparameters in ``_hyper_names``, the names of their
-    per-parameter buffers in ``_state_names``, and implement
+
+class Optimizer:
+    """Base class: structure handling, validation, state, checkpoints and step counting.
+
+    Subclasses list their hyperparameters in ``_hyper_names``, their switches in
+    ``_flag_names``, the names of their per-parameter buffers in ``_state_names``,
+    and implement
 
     * ``_coefficients(t)``: the numbers step ``t`` needs, by name (floats, or
       float64 arrays where hyperparameters are arrays), computed once per step;
@@ -380,7 +129,11 @@ class Optimizer:
       coefficients as attributes (arrays cast to ``p``'s dtype and cut to the
       block). It may assume that every check has passed and must allocate
       nothing of the block's size: results go to ``out=`` arrays, temporaries
-      to ``_work_array(name, dtype, shape)``.
+      to ``work_array(name, dtype, shape)`` (:mod:`optlib._engine`).
+
+    Only the hyperparameters and switches can be assigned after construction
+    (validated as in the constructor); any other attribute is an error, so a
+    typo such as ``opt.momentum = 0`` cannot pass silently.
     """
 
     _hyper_names: tuple[str, ...] = ()
@@ -389,6 +142,16 @@ class Optimizer:
 
     def __init__(self):
         self.reset()
+
+    def __setattr__(self, name, value):
+        if not name.startswith("_") and name not in self._hyper_names + self._flag_names:
+            settable = ", ".join(self._hyper_names + self._flag_names)
+            if hasattr(type(self), name):
+                raise AttributeError(f"{type(self).__name__}.{name} cannot be set; the settable "
+                                     f"attributes are {settable}")
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r} to set; its "
+                                 f"hyperparameters and switches are {settable}")
+        object.__setattr__(self, name, value)
 
     # -- public ------------------------------------------------------------
     @property
@@ -403,19 +166,19 @@ class Optimizer:
 
     @property
     def state(self):
-        """Per-parameter buffers, in the structure of ``params``.
+        """A read-only copy of the per-parameter buffers, in the structure of ``params``.
 
         For an ndarray: a dict ``buffer name -> array``; for a list: a list of
         such dicts; for a dict of parameters: ``name -> dict``. Empty (``{}``)
-        before the first step.
+        before the first step. The arrays are copies marked read-only: writing
+        into them cannot change the optimizer (use :meth:`load_state_dict` to
+        change its state).
         """
         if self._state is None:
             return {}
-        if self._kind == "array":
-            return self._state[None]
-        if self._kind == "list":
-            return [self._state[i] for i in range(len(self._state))]
-        return dict(self._state)
+        return self._structured({key: {name: _frozen_copy(buffer)
+                                       for name, buffer in buffers.items()}
+                                 for key, buffers in self._state.items()})
 
     def reset(self) -> None:
         """Forget all state and set the step count back to 0."""
@@ -423,9 +186,17 @@ class Optimizer:
         self._state = None
         self._layout = None     # key -> (shape, dtype) of the first step's params
         self._kind = None
+        self._state_finite = True
 
     def step(self, params, grads):
         """Apply one update to ``params`` in place and return ``params``.
+
+        The step is all or nothing: every check runs first, and whatever raises
+        (a rejected argument, ``FloatingPointError`` under
+        ``np.errstate(all="raise")``, a warning turned into an error, a failing
+        compiled loop), ``params``, the state and :attr:`t` are exactly as
+        before. A step that turns finite values into nan or ±inf warns with
+        :class:`~optlib.NonFiniteWarning`, naming the parameter.
 
         Args:
             params: float ndarray, list of them, or dict name -> ndarray.
@@ -435,23 +206,109 @@ class Optimizer:
             ``params`` (the same object), updated.
 
         Raises:
-            TypeError, ValueError: nothing is changed when the step is rejected.
+            TypeError, ValueError: the step is rejected; nothing is changed.
         """
-        pairs = _leaves(params, grads)
+        pairs = _engine.leaves(params, grads, self._state)
         self._check_hyper_shapes(pairs)
-        kind = ("array" if isinstance(params, np.ndarray)
-                else "list" if isinstance(params, (list, tuple)) else "dict")
+        kind = _engine.structure_kind(params)
         if self._state is None:
             state = {key: {name: np.zeros_like(p) for name in self._state_names}
                      for key, p, _ in pairs}
             layout = {key: (p.shape, p.dtype) for key, p, _ in pairs}
+            existing = []
         else:
             self._check_state(kind, pairs)
             state, layout = self._state, self._layout
-        # Every check has passed: from here on nothing raises.
-        self._state, self._layout, self._kind = state, layout, kind
-        self._apply(pairs)
+            existing = [(key, buffer) for key, buffers in state.items()
+                        for buffer in buffers.values()]
+        t = self._t + 1
+        jobs = self._jobs(pairs, state, layout, t, track=True)
+        results = _engine.execute(
+            self._update_block, jobs, [(key, p) for key, p, _ in pairs] + existing,
+            nbytes=sum(p.nbytes for _, p, _ in pairs), t_label=str(t),
+            describe_key=_param_name, owner=type(self).__name__)
+        self._state, self._layout, self._kind, self._t = state, layout, kind, t
+        self._state_finite = not any(count for _, count in results) and self._state_finite
+        self._after_step()
         return params
+
+    def state_dict(self) -> dict:
+        """A checkpoint: everything needed to resume, as plain data.
+
+        Returns a dict of plain Python values and numpy arrays (copies: the
+        checkpoint does not change when the optimizer steps on, and vice versa),
+        which pickles::
+
+            {"optimizer": "Adam", "format": 1,
+             "hyperparameters": {"lr": 0.001, ...}, "flags": {"amsgrad": False, ...},
+             "t": 12, "structure": "dict",          # "array", "list", "dict" or None
+             "params": {"W1": {"shape": (64, 32), "dtype": "float64"}, ...},
+             "state": {"W1": {"exp_avg": array, "exp_avg_sq": array}, ...}}
+
+        ``params`` and ``state`` have the structure of the parameters (for a
+        single array: one dict; for a list: a list). Before the first step,
+        ``structure``, ``params`` and ``state`` are ``None``.
+        """
+        hyper = {name: (value.copy() if isinstance(value, np.ndarray) else value)
+                 for name, value in self.hyperparameters.items()}
+        flags = {name: getattr(self, name) for name in self._flag_names}
+        if self._state is None:
+            structure = params = state = None
+        else:
+            structure = self._kind
+            params = self._structured({key: {"shape": shape, "dtype": dtype.name}
+                                       for key, (shape, dtype) in self._layout.items()})
+            state = self._structured({key: {name: buffer.copy() for name, buffer in
+                                            buffers.items()}
+                                      for key, buffers in self._state.items()})
+        return {"optimizer": type(self).__name__, "format": _FORMAT, "hyperparameters": hyper,
+                "flags": flags, "t": self._t, "structure": structure, "params": params,
+                "state": state}
+
+    def load_state_dict(self, state_dict) -> None:
+        """Restore a checkpoint made by :meth:`state_dict` of an optimizer of this class.
+
+        Everything is restored -- hyperparameters, switches, the step count and
+        the state (copied in) -- even into an optimizer built with other
+        hyperparameters, so that the resumed run is bit for bit the
+        uninterrupted one. Checked first: the class, the keys, every
+        hyperparameter (as in the constructor), the structure, each buffer's
+        name, shape, dtype and finiteness. When anything does not fit, it raises
+        ``TypeError``/``ValueError`` naming it and changes nothing.
+        """
+        d = _validate.instance("state_dict", state_dict, dict, "a dict made by state_dict()")
+        missing = [k for k in _STATE_DICT_KEYS if k not in d]
+        extra = [k for k in d if k not in _STATE_DICT_KEYS]
+        if missing or extra:
+            raise ValueError(f"state_dict must have the keys {list(_STATE_DICT_KEYS)}: missing "
+                             f"{missing}, unexpected {extra}")
+        if d["optimizer"] != type(self).__name__:
+            raise ValueError(f"state_dict is a checkpoint of {describe(d['optimizer'])}, not of "
+                             f"{type(self).__name__}")
+        if d["format"] != _FORMAT:
+            raise ValueError(f"state_dict has format {describe(d['format'])}; this optlib reads "
+                             f"format {_FORMAT}")
+        hyper = self._checked_settings("hyperparameters", d["hyperparameters"],
+                                       self._hyper_names)
+        flags = self._checked_settings("flags", d["flags"], self._flag_names)
+        t = _validate.whole("state_dict['t']", d["t"], low=0)
+        structure = d["structure"]
+        if structure is None:
+            if t != 0 or d["params"] is not None or d["state"] is not None:
+                raise ValueError("state_dict has no structure (no step taken), so t must be 0 "
+                                 f"and params and state None; got t={t}")
+            state = layout = None
+        else:
+            _validate.choice("state_dict['structure']", structure, ("array", "list", "dict"))
+            names = self._state_names_for(flags)
+            layout = self._checked_layout(structure, d["params"])
+            state = self._checked_state(structure, d["state"], layout, names)
+        # Everything fits: from here on nothing raises.
+        for name, value in {**hyper, **flags}.items():
+            self.__dict__[name] = value
+        self._t, self._state, self._layout, self._kind = t, state, layout, structure
+        self._state_finite = True
+        self._after_step()
 
     def _step_checked_array(self, w, grad):
         """``step(w, grad)`` without the checks, for :func:`optlib.run`'s inner loop.
@@ -460,16 +317,31 @@ class Optimizer:
         optimizer since the last reset (so the state, hyperparameter shapes and
         dtype are known to fit) and a fresh, finite ``grad`` of ``w``'s shape and
         dtype that shares no memory with it: what ``run`` guarantees. The
-        arithmetic is exactly :meth:`step`'s.
+        arithmetic is exactly :meth:`step`'s; it neither counts nor warns about
+        non-finite values (``run`` records divergence itself).
         """
-        self._apply([(None, w, grad)])
+        t = self._t + 1
+        jobs = self._jobs([(None, w, grad)], self._state, self._layout, t, track=False)
+        _engine.run_jobs(self._update_block, jobs, w.nbytes)
+        self._t = t
         return w
 
-    def _apply(self, pairs):
-        """The update of checked ``pairs`` with the existing state; counts the step."""
-        state, layout = self._state, self._layout
-        self._t += 1
-        coefficients = self._coefficients(self._t)
+    def __repr__(self) -> str:
+        args = ", ".join(f"{n}={describe(getattr(self, n))}"
+                         for n in self._hyper_names + self._flag_names)
+        return f"{type(self).__name__}({args})"
+
+    # -- the step's pieces -------------------------------------------------
+    def _after_step(self) -> None:
+        """Called after every successful step and load (subclasses note what they need)."""
+
+    def _jobs(self, pairs, state, layout, t, *, track):
+        """The blocks of one step: ``(key, p, g, buffers, c, index)``; computes nothing
+        that changes the optimizer."""
+        coefficients = self._coefficients(t)
+        # Compiled loops ignore np.errstate: where the caller asks for floating-point
+        # errors, the ufunc chain (which raises them) runs instead.
+        raising = track and _engine.honours_errstate()
         per_layout = {}         # parameters of one shape and dtype share their coefficients
         jobs = []
         for key, p, g in pairs:
@@ -477,10 +349,12 @@ class Optimizer:
             if c is None:
                 c = per_layout[layout[key]] = _coefficients_for(coefficients, p)
                 # numba is imported only once some parameter is large enough to use it
-                c.fused = (self._fused(c, p.dtype) if p.size >= _kernels.MIN_ELEMENTS
+                c.fused = (self._fused(c, p.dtype) if not raising and p.size >= _kernels.MIN_ELEMENTS
                            and _kernels.get() is not None else None)
+                c.track = track
+                c.state_before = not self._state_finite
             buffers = state[key]
-            axes = _c_order_axes(p)
+            axes = _engine.c_order_axes(p)
             if axes is not None:
                 # Fortran-ordered or transposed: the same elementwise update on views
                 # permuted to C order, so that blocks are contiguous like the work arrays.
@@ -489,34 +363,52 @@ class Optimizer:
                     if isinstance(value, np.ndarray) else value for name, value in vars(c).items()})
                 p, g = p.transpose(axes), g.transpose(axes)
                 buffers = {name: buffer.transpose(axes) for name, buffer in buffers.items()}
-            jobs += [(p, g, buffers, c, index)
-                     for index in _blocks(p.shape, _block_size(p.dtype))]
-        _run_jobs(self._update_block, jobs, sum(p.nbytes for _, p, _ in pairs))
+            jobs += [(key, p, g, buffers, c, index)
+                     for index in _engine.blocks(p.shape, _engine.block_size(p.dtype))]
+        return jobs
 
     def _update_block(self, job):
-        """The update of one block: the compiled loop where it applies, else ``_update``."""
-        p, g, state, c, index = job
-        if index is not _WHOLE:
+        """The update of one block (the compiled loop where it applies, else ``_update``);
+        returns ``(key, how many values of the block became non-finite)``."""
+        key, p, g, state, c, index = job
+        if index is not _engine.WHOLE:
             p, g = p[index], g[index]
             state = {name: buffer[index] for name, buffer in state.items()}
             c = SimpleNamespace(**{name: value[index] if isinstance(value, np.ndarray) else value
                                    for name, value in vars(c).items()})
+        before = 0
+        if c.track:
+            before = _engine.block_non_finite(p)
+            if c.state_before:
+                before += sum(_engine.block_non_finite(b) for b in state.values())
         arrays = None if c.fused is None else _kernels.views(p, g, *state.values())
         if arrays is not None:
             loop, scalars = c.fused
             loop(*arrays, *scalars)
-            return
-        self._update(p, g, state, c)
+        else:
+            self._update(p, g, state, c)
+        if not c.track:
+            return key, 0
+        after = _engine.block_non_finite(p) + sum(_engine.block_non_finite(b)
+                                                 for b in state.values())
+        return key, max(0, after - before)
 
     def _fused(self, c, dtype):
         """The compiled loop for this optimizer and its scalar arguments in ``dtype``:
         ``(loop, scalars)``, or ``None`` where there is none (then ``_update`` runs)."""
         return None
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{n}={describe(getattr(self, n))}"
-                         for n in self._hyper_names + self._flag_names)
-        return f"{type(self).__name__}({args})"
+    # -- structures ----------------------------------------------------------
+    def _structured(self, by_key: dict):
+        """Per-key values in the structure of the parameters (array, list or dict)."""
+        if self._kind == "array":
+            return by_key[None]
+        if self._kind == "list":
+            return [by_key[i] for i in range(len(by_key))]
+        return dict(by_key)
+
+    def _state_names_for(self, flags: dict) -> tuple:
+        return self._state_names
 
     # -- checks ------------------------------------------------------------
     def _check_hyper_shapes(self, pairs) -> None:
@@ -530,10 +422,9 @@ class Optimizer:
                 except ValueError:
                     ok = False
                 if not ok:
-                    where = "params" if key is None else f"params[{key!r}]"
                     raise ValueError(
-                        f"{name} of shape {value.shape} does not broadcast against {where} of "
-                        f"shape {p.shape}"
+                        f"{name} of shape {value.shape} does not broadcast against "
+                        f"{_param_name(key)} of shape {p.shape}"
                     )
 
     def _check_state(self, kind, pairs) -> None:
@@ -551,6 +442,70 @@ class Optimizer:
         return ", ".join(f"{'array' if k is None else repr(k)}: {shape} {dtype}"
                          for k, (shape, dtype) in self._layout.items())
 
+    def _checked_settings(self, what, values, names) -> dict:
+        """Hyperparameters or flags of a checkpoint, validated as the constructor does."""
+        values = _validate.instance(f"state_dict[{what!r}]", values, dict)
+        if set(values) != set(names):
+            raise ValueError(f"state_dict[{what!r}] must have the keys {list(names)} of "
+                             f"{type(self).__name__}, got {list(values)}")
+        cls = type(self)
+        return {name: getattr(cls, name)._check(values[name]) for name in names}
+
+    def _checked_layout(self, structure, params) -> dict:
+        """key -> (shape, dtype) from a checkpoint's ``params`` entry."""
+        entries = _by_key("state_dict['params']", structure, params)
+        layout = {}
+        for key, entry in entries.items():
+            where = f"state_dict['params']{'' if key is None else f'[{key!r}]'}"
+            entry = _validate.instance(where, entry, dict)
+            if set(entry) != {"shape", "dtype"}:
+                raise ValueError(f"{where} must have the keys 'shape' and 'dtype', got "
+                                 f"{list(entry)}")
+            shape = entry["shape"]
+            if not isinstance(shape, (tuple, list)) or not all(
+                    isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+                    for n in shape):
+                raise ValueError(f"{where}['shape'] must be a tuple of whole numbers ≥ 0, got "
+                                 f"{describe(shape)}")
+            try:
+                dtype = np.dtype(entry["dtype"])
+            except TypeError:
+                raise ValueError(f"{where}['dtype'] is not a numpy dtype: "
+                                 f"{describe(entry['dtype'])}") from None
+            if dtype.kind != "f":
+                raise ValueError(f"{where}['dtype'] must be a floating-point dtype, got {dtype}")
+            layout[key] = (tuple(int(n) for n in shape), dtype)
+        return layout
+
+    def _checked_state(self, structure, state, layout, names) -> dict:
+        """key -> buffer name -> a fresh copy, from a checkpoint's ``state`` entry."""
+        entries = _by_key("state_dict['state']", structure, state)
+        if set(entries) != set(layout):
+            raise ValueError("state_dict['state'] and state_dict['params'] hold different "
+                             f"parameters: {list(entries)} and {list(layout)}")
+        restored = {}
+        for key, buffers in entries.items():
+            where = f"state_dict['state']{'' if key is None else f'[{key!r}]'}"
+            buffers = _validate.instance(where, buffers, dict)
+            if set(buffers) != set(names):
+                raise ValueError(f"{where} must hold the buffers {list(names)} of this "
+                                 f"{type(self).__name__}, got {list(buffers)}")
+            shape, dtype = layout[key]
+            restored[key] = {}
+            for name in names:
+                buffer = buffers[name]
+                label = f"{where}[{name!r}]"
+                if not isinstance(buffer, np.ndarray):
+                    raise TypeError(f"{label} must be a numpy array, got {describe(buffer)}")
+                if buffer.shape != shape or buffer.dtype != dtype:
+                    raise ValueError(f"{label} must have shape {shape} and dtype {dtype} (the "
+                                     f"parameter's), got shape {buffer.shape} and dtype "
+                                     f"{buffer.dtype}")
+                if not np.all(np.isfinite(buffer)):
+                    raise ValueError(f"{label} holds non-finite values (nan or inf)")
+                restored[key][name] = np.array(buffer, dtype=dtype, order="C", copy=True)
+        return restored
+
     def _coefficients(self, t) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -558,19 +513,26 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _c_order_axes(p):
-    """The axis order that makes ``p`` C-contiguous (a Fortran-ordered or transposed
-    array), or ``None`` when ``p`` is C-contiguous already or no order does."""
-    if p.ndim < 2 or p.flags.c_contiguous:
-        return None
-    axes = tuple(sorted(range(p.ndim), key=lambda axis: -abs(p.strides[axis])))
-    return axes if p.transpose(axes).flags.c_contiguous else None
+def _param_name(key) -> str:
+    """How a parameter is named in messages: ``params``, ``params[0]``, ``params['W1']``."""
+    return "params" if key is None else f"params[{key!r}]"
 
 
-def _c_ordered(a):
-    """``a``, or a C-contiguous transposed view of it if there is one."""
-    axes = _c_order_axes(a)
-    return a if axes is None else a.transpose(axes)
+def _frozen_copy(a: np.ndarray) -> np.ndarray:
+    copy = a.copy()
+    copy.setflags(write=False)
+    return copy
+
+
+def _by_key(where, structure, value) -> dict:
+    """A checkpoint entry in the structure ``structure`` as key -> value."""
+    if structure == "array":
+        return {None: value}
+    if structure == "list":
+        value = _validate.instance(where, value, (list, tuple), "a list (the params are a list)")
+        return dict(enumerate(value))
+    value = _validate.instance(where, value, dict, "a dict (the params are a dict)")
+    return dict(value)
 
 
 def _scalars(c, dtype, names):
@@ -593,7 +555,7 @@ def _coefficients_for(coefficients, p) -> SimpleNamespace:
     everywhere in that dtype.
     """
     out = SimpleNamespace(**coefficients)
-    whole = _blocks(p.shape, _block_size(p.dtype)) == (_WHOLE,)
+    whole = _engine.blocks(p.shape, _engine.block_size(p.dtype)) == (_engine.WHOLE,)
     for name, value in coefficients.items():
         if isinstance(value, np.ndarray):
             value = value.astype(p.dtype, copy=False)
@@ -641,7 +603,7 @@ class GradientDescent(Optimizer):
         return None if scalars is None else (_kernels.get().gradient_descent, scalars)
 
     def _update(self, p, g, state, c):
-        scratch = _work_array("scratch", p.dtype, p.shape)
+        scratch = work_array("scratch", p.dtype, p.shape)
         np.multiply(g, c.lr, out=scratch)
         p -= scratch
 
@@ -717,7 +679,7 @@ class Momentum(Optimizer):
         return None if scalars is None else (loop, scalars)
 
     def _update(self, p, g, state, c):
-        scratch = _work_array("scratch", p.dtype, p.shape)
+        scratch = work_array("scratch", p.dtype, p.shape)
         v = state["momentum_buffer"]
         v *= c.beta
         np.multiply(g, c.one_minus_beta, out=scratch)     # (1 - beta) g
@@ -744,7 +706,7 @@ def _divide_by_root(numerator, denominator, c, out):
     out += c.eps
     if c.eps_positive:
         return np.divide(numerator, out, out=out)
-    positive = np.greater(out, 0, out=_work_array("positive", np.dtype(bool), out.shape))
+    positive = np.greater(out, 0, out=work_array("positive", np.dtype(bool), out.shape))
     return np.divide(numerator, out, out=out, where=positive)
 
 
@@ -790,7 +752,7 @@ class RMSprop(Optimizer):
                 "eps": self.eps}
 
     def _update(self, p, g, state, c):
-        scratch = _work_array("scratch", p.dtype, p.shape)
+        scratch = work_array("scratch", p.dtype, p.shape)
         s = state["square_avg"]
         s *= c.beta
         np.square(g, out=scratch)
@@ -833,7 +795,7 @@ class Adagrad(Optimizer):
         return {"lr": self.lr, "eps": self.eps}
 
     def _update(self, p, g, state, c):
-        scratch = _work_array("scratch", p.dtype, p.shape)
+        scratch = work_array("scratch", p.dtype, p.shape)
         s = state["sum_sq"]
         np.square(g, out=scratch)
         s += scratch
@@ -898,14 +860,18 @@ class Adam(Optimizer):
         self.beta2 = beta2
         self.eps = eps
         self.weight_decay = weight_decay
-        self.decoupled = decoupled
+        if "decoupled" in self._flag_names:     # AdamW: always decoupled, not settable
+            self.decoupled = decoupled
         self.amsgrad = amsgrad
         super().__init__()
 
     @property
     def _state_names(self):
+        return self._state_names_for({"amsgrad": self.amsgrad})
+
+    def _state_names_for(self, flags):
         names = ("exp_avg", "exp_avg_sq")
-        return names + ("max_exp_avg_sq",) if self.amsgrad else names
+        return names + ("max_exp_avg_sq",) if flags["amsgrad"] else names
 
     def step(self, params, grads):
         # amsgrad decides which buffers exist: it may not change once they do.
@@ -913,9 +879,10 @@ class Adam(Optimizer):
             raise ValueError(
                 f"amsgrad was changed to {self.amsgrad} after the first step; call reset() first"
             )
-        result = super().step(params, grads)
+        return super().step(params, grads)
+
+    def _after_step(self):
         self._amsgrad_at_start = self.amsgrad
-        return result
 
     def _coefficients(self, t):
         lr, wd = self.lr, self.weight_decay
@@ -932,11 +899,11 @@ class Adam(Optimizer):
         return c
 
     def _update(self, p, g, state, c):
-        scratch = _work_array("scratch", p.dtype, p.shape)
+        scratch = work_array("scratch", p.dtype, p.shape)
         if c.shrink is not None:                    # decoupled: w <- (1 - alpha lambda) w
             p *= c.shrink
         elif c.weight_decay is not None:            # L2: g <- g + lambda w enters the moments
-            decayed = _work_array("decayed_grad", np.result_type(g, p), g.shape)
+            decayed = work_array("decayed_grad", np.result_type(g, p), g.shape)
             np.multiply(c.weight_decay, p, out=decayed)
             g = np.add(g, decayed, out=decayed)
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -971,6 +938,11 @@ class AdamW(Adam):
     """
 
     _flag_names = ("amsgrad",)
+
+    @property
+    def decoupled(self) -> bool:
+        """Always ``True``: AdamW's weight decay is decoupled (use :class:`Adam` for L2)."""
+        return True
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2,
                  amsgrad=False):

@@ -13,15 +13,22 @@ runs in the batch go on.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _validate
+from ._engine import NonFiniteWarning
 from ._validate import describe
 from .objectives import Objective
 from .optimizers import Optimizer
 
-__all__ = ["run", "Trajectory"]
+__all__ = ["run", "Trajectory", "MAX_RECORD_BYTES"]
+
+#: The most memory a run may use to record its points and losses (8 GiB).
+MAX_RECORD_BYTES = 8 * 2**30
 
 
 @dataclass(frozen=True)
@@ -165,8 +172,9 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
         objective: anything with batched ``value(w)`` and ``grad(w)`` on
             ``(..., 2)``, ``minimum`` and ``min_value`` (see ``optlib.objectives``).
         w0: start point(s), shape ``(2,)`` or ``(..., 2)``.
-        steps: number of steps, ≥ 0.
-        max_loss: a run whose loss exceeds this is diverged. Default:
+        steps: number of steps, ≥ 0 (the record of points and losses may take at most
+            :data:`MAX_RECORD_BYTES`).
+        max_loss: a run whose loss exceeds this (a positive number) is diverged. Default:
             :math:`10^6 \max(1, |f(w_0)|)` per run.
 
     Returns:
@@ -176,24 +184,23 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
         TypeError, ValueError: for an unusable optimizer, ``w0``, ``steps`` or
             ``max_loss``; nothing is run then.
     """
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an optlib optimizer, got optimizer={describe(optimizer)}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
-    if steps < 0:
-        raise ValueError(f"steps must be a whole number ≥ 0, got steps={describe(steps)}")
-    steps = int(steps)
+    _validate.instance("optimizer", optimizer, Optimizer, "an optlib optimizer")
+    if not callable(getattr(objective, "value_and_grad", None)) and not (
+            callable(getattr(objective, "value", None))
+            and callable(getattr(objective, "grad", None))):
+        raise TypeError("objective must have value(w) and grad(w) methods, or value_and_grad(w) "
+                        "(an optlib.objectives objective, for example), got "
+                        f"objective={describe(objective)}")
+    steps = _validate.whole("steps", steps, low=0)
     w = _batch_start(optimizer, w0)
     batch = w.shape[:-1]
-
+    needed = (steps + 1) * (w.size + math.prod(batch)) * 8      # points and losses, float64
+    if needed > MAX_RECORD_BYTES:
+        raise ValueError(f"steps={steps} would record {needed / 2**30:.3g} GiB of points and "
+                         f"losses (at most {MAX_RECORD_BYTES / 2**30:.0f} GiB); take fewer steps "
+                         "or a smaller batch")
     if max_loss is not None:
-        if isinstance(max_loss, (bool, np.bool_)) or not isinstance(
-                max_loss, (int, float, np.integer, np.floating)):
-            raise TypeError(f"max_loss must be a finite number or None, got "
-                            f"max_loss={describe(max_loss)}")
-        if not np.isfinite(max_loss):
-            raise ValueError(f"max_loss must be a finite number or None, got "
-                             f"max_loss={describe(max_loss)}")
+        max_loss = _validate.real("max_loss", max_loss, low=0.0, low_inclusive=False)
     value_and_grad = getattr(objective, "value_and_grad", None) or (
         lambda x: (objective.value(x), objective.grad(x)))
 
@@ -205,7 +212,10 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
     alive = np.ones(batch, dtype=bool)
     diverged_at = np.full(batch, -1)
     optimizer.reset()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    # Divergence is recorded (diverged, diverged_at), not warned about.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonFiniteWarning)
         loss, grad = value_and_grad(w)
         limit = 1e6 * np.maximum(1.0, np.abs(loss)) if max_loss is None else float(max_loss)
         for t in range(steps + 1):

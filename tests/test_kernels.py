@@ -23,8 +23,8 @@ import sys
 import numpy as np
 import pytest
 
-from optlib import GradientDescent, Momentum, _kernels
-from optlib import optimizers
+from optlib import GradientDescent, Momentum, _kernels, _settings
+from optlib import _engine, optimizers
 
 pytest.importorskip("numba", reason="numba is optional (pip install optlib[fast])")
 
@@ -41,8 +41,8 @@ VARIANTS = {
 
 @pytest.fixture(autouse=True)
 def two_threads_and_kernels(monkeypatch):
-    monkeypatch.setattr(optimizers, "_THREADS", 2)
-    monkeypatch.delenv(_kernels.ENV, raising=False)
+    monkeypatch.setenv("OPTLIB_NUM_THREADS", str(2))
+    monkeypatch.delenv(_settings.KERNELS, raising=False)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_compiled_loop_equals_numpy_chain_and_equations(variant, dtype, order, s
     assert spy.get(loop, 0) >= STEPS, f"the compiled {loop} did not run: {spy}"
     assert spy.get("all_finite", 0) >= STEPS
 
-    monkeypatch.setenv(_kernels.ENV, "numpy")
+    monkeypatch.setenv(_settings.KERNELS, "numpy")
     spy.clear()
     chain = run(variant, w0, gs)
     assert spy == {}, "OPTLIB_KERNELS=numpy must turn the compiled loops off"
@@ -131,12 +131,14 @@ def test_compiled_loop_equals_numpy_chain_and_equations(variant, dtype, order, s
         assert same_bits(compiled[1], chain[1]) and same_bits(compiled[1], expected[1])
 
 
-def test_overflow_to_infinity_matches_and_stays_quiet(spy):
-    """A float32 step that overflows gives the same infinities both ways, warning nowhere."""
+def test_overflow_to_infinity_warns_once_in_optlibs_category(spy):
+    """A float32 step that overflows in the compiled loop gives infinities and one
+    NonFiniteWarning naming the parameter (as the ufunc chain does)."""
     w = np.full(N, 3e38, dtype=np.float32)
     g = np.full(N, -3e38, dtype=np.float32)
-    with np.errstate(all="ignore"):
+    with pytest.warns(optimizers.NonFiniteWarning, match=r"params\b") as caught:
         Momentum(lr=10.0, beta=0.5).step(w, g)
+    assert len(caught) == 1
     assert spy.get("momentum") and np.all(w == np.inf)
 
 
@@ -180,12 +182,12 @@ def test_the_numpy_chain_runs_where_the_loop_cannot(case, spy):
         return
     expected = w_copy.copy()
     reference_opt = make()
-    os.environ[_kernels.ENV] = "numpy"
+    os.environ[_settings.KERNELS] = "numpy"
     try:
         for g in gs:
             reference_opt.step(expected, np.ascontiguousarray(g))
     finally:
-        del os.environ[_kernels.ENV]
+        del os.environ[_settings.KERNELS]
     assert np.array_equal(w, expected)
 
 
@@ -197,13 +199,13 @@ def test_other_dtypes_take_the_numpy_chain(spy):
     gs = [rng.standard_normal(N).astype(np.float16) for _ in range(3)]
     results = []
     for kernels in ("", "numpy"):
-        os.environ[_kernels.ENV] = kernels
+        os.environ[_settings.KERNELS] = kernels
         try:
             opt, w = Momentum(lr=0.1, beta=0.9, nesterov=True), w0.copy()
             for g in gs:
                 opt.step(w, g)
         finally:
-            del os.environ[_kernels.ENV]
+            del os.environ[_settings.KERNELS]
         results.append(w)
     assert spy == {}
     assert results[0].dtype == np.float16 and np.array_equal(results[0], results[1])
@@ -246,7 +248,7 @@ def test_numba_is_not_imported_for_small_problems():
         "optlib.Momentum(lr=0.1).step(np.ones(10**6), np.ones(10**6))\n"
         "print('numba' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != _kernels.ENV}
+    env = {k: v for k, v in os.environ.items() if k != _settings.KERNELS}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=300)
     assert out.returncode == 0, out.stderr

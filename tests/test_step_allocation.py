@@ -21,13 +21,14 @@ blocks among threads. This file checks
    ``np.errstate`` reaches the helper threads; the finite check is exact where a
    sum would overflow.
 
-The threaded path is forced (``optimizers._THREADS = 2``) so that it is tested
+The threaded path is forced (``OPTLIB_NUM_THREADS=2``) so that it is tested
 on a one-CPU machine too.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import tracemalloc
 import warnings
 
@@ -35,7 +36,7 @@ import numpy as np
 import pytest
 
 from optlib import Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop
-from optlib import optimizers
+from optlib import _engine, optimizers
 
 N = 10**6          # elements of a large parameter (4 MB in float32: several blocks, threads)
 K = 16             # rows of the batched parameters (K, N // K)
@@ -46,7 +47,7 @@ DTYPES = [np.float32, np.float64]
 @pytest.fixture(autouse=True)
 def two_threads(monkeypatch):
     """Share large steps between two threads even on a one-CPU machine."""
-    monkeypatch.setattr(optimizers, "_THREADS", 2)
+    monkeypatch.setenv("OPTLIB_NUM_THREADS", str(2))
 
 
 # ==========================================================================
@@ -266,7 +267,7 @@ def test_rejected_step_allocates_no_parameter_sized_array(dtype):
                                          ((2, 3, 4), 1), ((0, 5), 2), ((), 1), ((1,), 1)])
 def test_blocks_cover_the_array_exactly_once(shape, size):
     """Every element is in exactly one block; blocks are views of at most `size` elements."""
-    blocks = optimizers._blocks(shape, size)
+    blocks = _engine.blocks(shape, size)
     a = np.zeros(shape, dtype=np.int64)
     for index in blocks:
         view = a[index]
@@ -275,7 +276,7 @@ def test_blocks_cover_the_array_exactly_once(shape, size):
         view += 1
     assert np.all(a == 1)
     if math.prod(shape) <= size:
-        assert blocks == (optimizers._WHOLE,)
+        assert blocks == (_engine.WHOLE,)
 
 
 @pytest.mark.parametrize("variant", ["momentum", "nesterov", "rmsprop", "adam_l2",
@@ -307,8 +308,8 @@ def test_threads_and_blocks_do_not_change_a_bit(monkeypatch):
     grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
     results = []
     for threads, block_bytes in [(1, 1 << 40), (2, 1 << 20), (2, 1 << 16), (1, 1 << 16)]:
-        monkeypatch.setattr(optimizers, "_THREADS", threads)
-        monkeypatch.setattr(optimizers, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setenv("OPTLIB_NUM_THREADS", str(threads))
+        monkeypatch.setattr(_engine, "BLOCK_BYTES", block_bytes)
         opt, w = Adam(lr=0.01, weight_decay=0.1, amsgrad=True), w0.copy()
         for g in grads:
             opt.step(w, g)
@@ -319,16 +320,35 @@ def test_threads_and_blocks_do_not_change_a_bit(monkeypatch):
             assert np.array_equal(value, results[0][1][name])
 
 
-def test_errstate_reaches_the_helper_threads():
-    """Under np.errstate(all="ignore") a large float32 step that overflows warns in no thread."""
+def test_overflow_warns_once_with_optlibs_category_in_every_thread():
+    """A large float32 step that overflows (threads, blocks) gives exactly one
+    NonFiniteWarning -- never numpy's RuntimeWarnings from a helper thread -- and
+    takes the step."""
     w = np.full(N, 3e38, dtype=np.float32)
     g = np.full(N, -3e38, dtype=np.float32)
     opt = Momentum(lr=10.0, beta=0.5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(all="ignore"):
-            opt.step(w, g)
-    assert np.all(np.isinf(w))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        opt.step(w, g)
+    assert [type(c.message) for c in caught] == [optimizers.NonFiniteWarning]
+    assert "params" in str(caught[0].message)
+    assert np.all(np.isinf(w)) and opt.t == 1
+
+
+def test_errstate_raise_reaches_the_helper_threads_and_changes_nothing():
+    """Under np.errstate(all="raise") the same step raises FloatingPointError (in
+    whichever thread overflows first) and every array is as before."""
+    w = np.full(N, 3e38, dtype=np.float32)
+    g = np.full(N, -3e38, dtype=np.float32)
+    opt = Momentum(lr=10.0, beta=0.5)
+    opt.step(np.ones(N, dtype=np.float32), np.ones(N, dtype=np.float32))  # state exists
+    before_w, before_state = w.copy(), opt.state_dict()
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        opt.step(w, g)
+    assert np.array_equal(w, before_w) and opt.t == 1
+    after = opt.state_dict()
+    assert np.array_equal(after["state"]["momentum_buffer"],
+                          before_state["state"]["momentum_buffer"])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -379,7 +399,7 @@ def test_threads_work_in_a_forked_child():
 
 
 def _large_step_in_child():
-    optimizers._THREADS = 2
+    os.environ["OPTLIB_NUM_THREADS"] = "2"
     w = np.ones(N, dtype=np.float32)
     opt = Momentum(lr=0.1, beta=0.9)
     opt.step(w, np.ones(N, dtype=np.float32))

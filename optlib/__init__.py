@@ -8,6 +8,7 @@ trajectory runner (``optlib.run`` → ``Trajectory``) and closed-form analysis
 """
 
 from . import analysis, objectives
+from ._engine import NonFiniteWarning
 from .optimizers import Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop
 from .runs import Trajectory, run
 
@@ -21,6 +22,7 @@ __all__ = [
     "AdamW",
     "run",
     "Trajectory",
+    "NonFiniteWarning",
     "analysis",
     "objectives",
 ]

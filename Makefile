@@ -40,11 +40,16 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
+# Serve the built book on this machine only (http.server is in the standard library:
+# no .venv needed). Set PORT=... to use another port.
+PORT ?= 8000
 serve:
-	$(BIN)/python -m http.server --directory _build/html 8000
+	@test -f _build/html/index.html || { echo "There is no built book yet: run 'make book' first (it writes _build/html)."; exit 1; }
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
 torch: $(STAMP)
 	$(BIN)/python -m pip install '$(TORCH_SPEC)'
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build .pytest_cache .hypothesis build dist *.egg-info

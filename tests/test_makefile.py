@@ -31,4 +31,4 @@ def test_serve_binds_to_this_machine_only(tmp_path):
     assert result.returncode == 0, result.stderr
     command = [line for line in result.stdout.splitlines() if "http.server" in line]
     assert command and "--bind 127.0.0.1" in command[0], result.stdout
-    assert ".venv" not in command[0]
+    assert command[0].startswith(sys.executable)              # the given Python, not .venv's

@@ -7,7 +7,7 @@ trajectory runner (``optlib.run`` → ``Trajectory``) and closed-form analysis
 ``TypeError``/``ValueError`` naming the argument and the value given.
 """
 
-from . import analysis, objectives
+from . import analysis, experiments, objectives
 from ._engine import NonFiniteWarning
 from .optimizers import Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop
 from .runs import Trajectory, run
@@ -24,6 +24,7 @@ __all__ = [
     "Trajectory",
     "NonFiniteWarning",
     "analysis",
+    "experiments",
     "objectives",
 ]
 

@@ -37,6 +37,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import _validate
+
 __all__ = [
     "OBJECTIVES",
     "Beale",
@@ -124,6 +126,16 @@ def _stack(*components: np.ndarray) -> np.ndarray:
 def _symmetric(hxx: np.ndarray, hxy: np.ndarray, hyy: np.ndarray) -> np.ndarray:
     """Assembles batched symmetric 2x2 matrices of shape ``(..., 2, 2)``."""
     return _stack(_stack(hxx, hxy), _stack(hxy, hyy))
+
+
+def window(name: str, value) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A plotting window ``((xmin, xmax), (ymin, ymax))`` of finite numbers with
+    ``xmin < xmax`` and ``ymin < ymax``, or an error naming ``name``."""
+    arr = _validate.reals(name, value)
+    if arr.shape != (2, 2) or not (arr[0, 0] < arr[0, 1] and arr[1, 0] < arr[1, 1]):
+        raise ValueError(f"{name} must be ((xmin, xmax), (ymin, ymax)) with xmin < xmax and "
+                         f"ymin < ymax, got {name}={_validate.describe(value)}")
+    return ((float(arr[0, 0]), float(arr[0, 1])), (float(arr[1, 0]), float(arr[1, 1])))
 
 
 # --------------------------------------------------------------------------
@@ -248,11 +260,14 @@ class Objective(abc.ABC):
         """Same as :meth:`value`."""
         return self.value(w)
 
-    def grid(self, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def grid(self, n: int = 200, bounds=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Samples the objective on a regular grid over ``bounds``.
 
         Args:
             n: Number of grid points per axis, an integer >= 2.
+            bounds: ``((xmin, xmax), (ymin, ymax))``, another window than the
+                objective's own :attr:`bounds` (which cannot change: objectives
+                are immutable).
 
         Returns:
             ``(X, Y, Z)``, each of shape ``(n, n)``, as from
@@ -272,7 +287,7 @@ class Objective(abc.ABC):
             raise TypeError(f"n must be an integer, got n={n!r}")
         if n < 2:
             raise ValueError(f"n must be at least 2, got n={n!r}")
-        (xmin, xmax), (ymin, ymax) = self.bounds
+        (xmin, xmax), (ymin, ymax) = self.bounds if bounds is None else window("bounds", bounds)
         X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
         return X, Y, self.value(np.stack([X, Y], axis=-1))
 

@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .objectives import window
+
 __all__ = ["new_figure", "contour", "loss_axes", "png_bytes", "COLORS"]
 
 # One colour per optimizer, used across the book.
@@ -37,13 +39,16 @@ def new_figure(width: float = 9.0, height: float = 3.6, dpi: int = 80) -> Figure
 
 
 def contour(ax, objective, n: int = 160, levels: int = 14, xlabel: str | None = None,
-            ylabel: str | None = None, mark_minimum: bool = True):
-    """Filled contour plot of ``objective`` over its ``bounds`` on ``ax``.
+            ylabel: str | None = None, mark_minimum: bool = True, bounds=None):
+    """Filled contour plot of ``objective`` over its ``bounds`` (or the window
+    ``bounds=((xmin, xmax), (ymin, ymax))``) on ``ax``.
 
     Levels are geometric in :math:`f - f^* + \\delta` so both flat and steep
     regions show. Returns the contour set.
     """
-    x, y, z = objective.grid(n)
+    if bounds is not None:
+        bounds = window("bounds", bounds)
+    x, y, z = objective.grid(n, bounds=bounds)
     gap = z - z.min()
     top = np.percentile(gap, 95)
     low = max(top * 1e-4, 1e-12)
@@ -55,7 +60,7 @@ def contour(ax, objective, n: int = 160, levels: int = 14, xlabel: str | None = 
         m = objective.minimum
         ax.plot([m[0]], [m[1]], marker="*", color="gold", markersize=11,
                 markeredgecolor="black", linestyle="none", zorder=5)
-    (x0, x1), (y0, y1) = objective.bounds
+    (x0, x1), (y0, y1) = objective.bounds if bounds is None else bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     labels = getattr(objective, "labels", ("$W_1$", "$W_2$"))

@@ -1,8 +1,8 @@
 r"""Exercises of chapter 3, *RMSprop* (``chapters/03_rmsprop.ipynb``).
 
-Every expected answer is computed with optlib (``optlib.analysis``, the optimizers and
-``optlib.run``), never typed in, so the checks stay true if the library's conventions are
-ever changed together with the chapter.
+Every expected answer is computed with optlib (``optlib.analysis``, the optimizers,
+``optlib.run`` and ``optlib.experiments.settling_step``), never typed in, so the checks
+stay true if the library's conventions are ever changed together with the chapter.
 
 =====  =====================================================================  =========
 id     asks for                                                               answer
@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from .. import analysis
+from ..experiments import settling_step
 from ..objectives import Quadratic
 from ..optimizers import RMSprop
 from ..runs import run
@@ -61,7 +62,7 @@ def _settling(angle: float) -> float:
     """RMSprop's settling step on the κ = 1000 bowl (∞ when it does not settle in the run)."""
     bowl = Quadratic(curvatures=SETTLE_CURVATURES, angle=angle)
     traj = run(RMSprop(lr=SETTLE_LR), bowl, bowl.start, SETTLE_STEPS)
-    steps = analysis.settling_step(traj, SETTLE_FRACTION)
+    steps = settling_step(traj, SETTLE_FRACTION)
     return math.inf if steps < 0 else float(steps)
 
 
@@ -135,7 +136,7 @@ register(
         question=f"How many steps does RMSprop(lr={SETTLE_LR}) need on the axis-aligned bowl "
                  f"with curvatures {SETTLE_CURVATURES} until it stays within "
                  f"{SETTLE_FRACTION:.0%} of its initial distance to the minimum "
-                 "(analysis.settling_step)?",
+                 "(optlib.experiments.settling_step)?",
         expected=lambda: _settling(0.0),
         rtol=0.01,
         hint="Hint: on an axis-aligned bowl each coordinate of RMSprop moves independently of "

@@ -1,8 +1,8 @@
 r"""Exercises of chapter 4, *Adam* (``chapters/04_adam.ipynb``).
 
-Every expected answer is computed with optlib (``optlib.Adam`` itself, ``optlib.analysis``
-and the objectives), never typed in, so the checks stay true if the library's
-conventions are ever changed together with the chapter.
+Every expected answer is computed with optlib (``optlib.Adam`` itself, ``optlib.analysis``,
+``optlib.experiments`` and the objectives), never typed in, so the checks stay true if the
+library's conventions are ever changed together with the chapter.
 
 =====  ==================================================================  =========
 id     asks for                                                            answer
@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import analysis
+from ..experiments import reddi_online_problem
 from ..objectives import Quadratic
 from ..optimizers import Adam
 from . import Exercise, register
@@ -70,7 +71,7 @@ def _reddi_winner() -> str:
     ends = {}
     for name, amsgrad in (("adam", False), ("amsgrad", True)):
         opt = Adam(lr=0.5, beta1=0.0, beta2=beta2, amsgrad=amsgrad)
-        ends[name] = analysis.reddi_online_problem(opt, 3000, C=REDDI_C).x[-1] < -0.9
+        ends[name] = reddi_online_problem(opt, 3000, C=REDDI_C).x[-1] < -0.9
     if ends["adam"] and ends["amsgrad"]:
         return "both"
     if ends["adam"] or ends["amsgrad"]:
@@ -137,8 +138,8 @@ register(
                  f"{', '.join(repr(c) for c in REDDI_CHOICES)}.",
         expected=_reddi_winner,
         choices=REDDI_CHOICES,
-        hint="Hint: run analysis.reddi_online_problem with Adam(..., amsgrad=False) and with "
-             "amsgrad=True; look at the sign of the normalized steps summed over one period.",
+        hint="Hint: run optlib.experiments.reddi_online_problem with Adam(..., amsgrad=False) "
+             "and with amsgrad=True; look at the sign of the normalized steps summed over one period.",
     ),
     Exercise(
         id="4.6",

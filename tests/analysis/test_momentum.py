@@ -1,16 +1,14 @@
-"""Tests for optlib.analysis: every closed form against hand-computed numbers and
-against simulation with optlib's own optimizers on quadratics.
+"""Tests for optlib.analysis.momentum: momentum's iteration matrix, eigenvalues, spectral
+radius, regimes, critical learning rates, stability limit and optimum, and the heavy-ball
+matrix, against hand-computed numbers and against optlib.Momentum itself.
 
-Derivations used here (independently of the library):
-
-* GD on f(w) = ½ (w-c)ᵀH(w-c): the error along the i-th eigenvector of H is
-  multiplied by (1 - αλᵢ) each step, so GD is stable iff α < 2/λ_max.
-* Momentum (EMA form) along one eigendirection: v' = βv + (1-β)λw, w' = w - αv'.
-  Divergence sets in when an eigenvalue crosses -1: the characteristic
-  polynomial σ² - Tσ + β at σ = -1 is 1 + T + β = 0, i.e.
-  α = 2(1+β) / ((1-β)λ).
+Derivation used here (independently of the library): momentum (EMA form) along one
+eigendirection is v' = βv + (1-β)λw, w' = w - αv'. Divergence sets in when an eigenvalue
+crosses -1: the characteristic polynomial σ² - Tσ + β at σ = -1 is 1 + T + β = 0, i.e.
+α = 2(1+β) / ((1-β)λ).
 """
 
+import importlib
 import math
 
 import numpy as np
@@ -20,24 +18,13 @@ from hypothesis import strategies as st
 
 import optlib
 from optlib import analysis
+from optlib.experiments import heavy_ball_points
 from optlib.objectives import Quadratic
 
 CURV = (1.0, 25.0)
 KAPPA = 25.0
-
-
-# --------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------
-
-
-def eigen_coordinates(points, objective):
-    """Coordinates of points - minimum along the Hessian's eigenvectors, from numpy's eigh.
-
-    Returns (coordinates (..., 2), eigenvalues ascending).
-    """
-    lam, vecs = np.linalg.eigh(objective.hessian)
-    return (np.asarray(points) - objective.minimum) @ vecs, lam
+betas = st.floats(min_value=0.0, max_value=0.97)
+curvatures = st.floats(min_value=0.1, max_value=50.0)
 
 
 def fitted_rate(distances, skip, floor):
@@ -64,116 +51,6 @@ def momentum_run_1d(lr, beta, lam, w0, v0):
     w[:] = w0  # the point is free to set; the buffer is the state
     opt.step(w, np.array([lam * w0]))
     return w[0], opt.state["momentum_buffer"][0]
-
-
-# --------------------------------------------------------------------------
-# Gradient descent: hand-computed numbers
-# --------------------------------------------------------------------------
-
-
-def test_gd_numbers_for_curvatures_1_25():
-    """For λ = (1, 25): limit 2/25 = 0.08, optimal lr 2/26, optimal rate 24/26."""
-    assert analysis.gd_stability_limit(CURV) == pytest.approx(0.08, rel=1e-15)
-    opt = analysis.gd_optimal(CURV)
-    assert opt.lr == pytest.approx(2.0 / 26.0, rel=1e-15)
-    assert opt.rate == pytest.approx(24.0 / 26.0, rel=1e-15)
-    assert opt.beta == 0.0
-    assert analysis.condition_number(CURV) == 25.0
-
-
-def test_gd_factors_by_hand():
-    """gd_factors(α, λ) = |1 - αλ|: α = 0.05 gives (0.95, 0.25), α = 0.1 gives (0.9, 1.5)."""
-    np.testing.assert_allclose(analysis.gd_factors(0.05, CURV), [0.95, 0.25], rtol=1e-14)
-    np.testing.assert_allclose(analysis.gd_factors(0.1, CURV), [0.9, 1.5], rtol=1e-14)
-
-
-def test_gd_factors_broadcast_over_lr_grid():
-    """An lr array of shape (3, 1) gives factors of shape (3, 1, 2), each |1 - αλ|."""
-    lr = np.array([[0.01], [0.05], [0.1]])
-    f = analysis.gd_factors(lr, CURV)
-    assert f.shape == (3, 1, 2)
-    np.testing.assert_allclose(f[:, 0, :], [[0.99, 0.75], [0.95, 0.25], [0.9, 1.5]], rtol=1e-14)
-
-
-def test_gd_rate_is_largest_factor():
-    """gd_rate(α) = max_i |1 - αλ_i|: 0.95 at α = 0.05, 1.5 at α = 0.1, 24/26 at 2/26."""
-    assert analysis.gd_rate(0.05, CURV) == pytest.approx(0.95, rel=1e-14)
-    assert analysis.gd_rate(0.1, CURV) == pytest.approx(1.5, rel=1e-14)
-    assert analysis.gd_rate(2.0 / 26.0, CURV) == pytest.approx(24.0 / 26.0, rel=1e-14)
-    rates = analysis.gd_rate(np.array([0.05, 0.1]), CURV)
-    np.testing.assert_allclose(rates, [0.95, 1.5], rtol=1e-14)
-
-
-def test_gd_optimal_minimises_gd_rate_on_a_grid():
-    """No learning rate on a fine grid beats gd_optimal's rate, and the best grid lr is near 2/26."""
-    lr = np.linspace(1e-4, 0.1, 20001)
-    rates = analysis.gd_rate(lr, CURV)
-    best = analysis.gd_optimal(CURV)
-    assert rates.min() >= best.rate - 1e-12
-    assert rates.min() <= best.rate + 1e-4
-    assert abs(lr[np.argmin(rates)] - best.lr) < 1e-4
-
-
-def test_analysis_accepts_an_objective_for_curvatures():
-    """A Quadratic can stand in for its curvatures (rotation does not change them)."""
-    q = Quadratic(curvatures=(4.0, 0.5), angle=1.1)
-    assert analysis.gd_stability_limit(q) == pytest.approx(0.5, rel=1e-15)
-    assert analysis.condition_number(q) == pytest.approx(8.0, rel=1e-15)
-    assert analysis.gd_optimal(q).lr == pytest.approx(2.0 / 4.5, rel=1e-15)
-
-
-# --------------------------------------------------------------------------
-# Gradient descent: against simulation
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("lr", [0.01, 0.05, 0.07, 2.0 / 26.0])
-def test_gd_shrinks_each_axis_by_its_factor(lr):
-    """Unrotated quadratic: x_{t+1}/x_t = 1 - αλ_1 and y_{t+1}/y_t = 1 - αλ_2 at every step."""
-    q = Quadratic(curvatures=CURV)
-    tr = optlib.run(optlib.GradientDescent(lr=lr), q, q.start, 40)
-    ratios = tr.points[1:] / tr.points[:-1]
-    expected = 1.0 - lr * np.array(CURV)
-    np.testing.assert_allclose(ratios, np.broadcast_to(expected, ratios.shape), rtol=1e-12)
-    np.testing.assert_allclose(np.abs(ratios[-1]), analysis.gd_factors(lr, CURV), rtol=1e-12)
-
-
-@pytest.mark.parametrize("angle", [0.3, math.pi / 6, 2.0])
-def test_gd_shrinks_each_eigendirection_by_its_factor_rotated(angle):
-    """Rotated, off-centre quadratic: the coordinates along H's eigenvectors shrink by |1 - αλᵢ|."""
-    q = Quadratic(curvatures=CURV, angle=angle, center=(1.5, -2.0))
-    lr = 0.07  # factors 0.93 and 0.75: both coordinates stay far above round-off for 30 steps
-    tr = optlib.run(optlib.GradientDescent(lr=lr), q, q.start, 30)
-    coords, lam = eigen_coordinates(tr.points, q)
-    np.testing.assert_allclose(lam, CURV, rtol=1e-12)
-    ratios = coords[1:] / coords[:-1]
-    np.testing.assert_allclose(ratios, np.broadcast_to(1.0 - lr * lam, ratios.shape), rtol=1e-9)
-    np.testing.assert_allclose(np.abs(ratios).mean(axis=0), analysis.gd_factors(lr, q),
-                               rtol=1e-9)
-
-
-@pytest.mark.parametrize("angle", [0.0, 0.8])
-@pytest.mark.parametrize("curvatures", [(1.0, 25.0), (3.0, 0.5)])
-def test_gd_stability_limit_separates_convergence_from_divergence(curvatures, angle):
-    """GD with α = 0.98·2/λ_max converges and with α = 1.02·2/λ_max diverges."""
-    q = Quadratic(curvatures=curvatures, angle=angle)
-    limit = analysis.gd_stability_limit(curvatures)
-    assert limit == pytest.approx(2.0 / max(curvatures), rel=1e-15)
-    below = optlib.run(optlib.GradientDescent(lr=0.98 * limit), q, q.start, 2000)
-    above = optlib.run(optlib.GradientDescent(lr=1.02 * limit), q, q.start, 2000)
-    assert below.diverged is False
-    assert below.distances()[-1] < 1e-6 * below.distances()[0]
-    assert above.diverged is True
-    assert 0 < above.diverged_at < 2000
-
-
-def test_gd_rate_matches_measured_rate():
-    """The measured per-step contraction of GD equals gd_rate on a rotated quadratic."""
-    q = Quadratic(curvatures=CURV, angle=0.5)
-    for lr in (0.02, 0.05, 0.075):
-        tr = optlib.run(optlib.GradientDescent(lr=lr), q, q.start, 600)
-        measured = fitted_rate(tr.distances(), skip=50, floor=1e-12)
-        assert measured == pytest.approx(analysis.gd_rate(lr, CURV), abs=1e-6)
 
 
 # --------------------------------------------------------------------------
@@ -480,106 +357,146 @@ def test_momentum_regime_matches_simulated_sign_pattern():
         assert abs(ws[-1]) < 1e-3  # and both decay
 
 
+
+
 # --------------------------------------------------------------------------
-# Exponentially weighted averages and Adam's bias correction
+# Momentum: critical damping
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("beta, t", [(0.9, 1), (0.9, 10), (0.5, 7), (0.99, 50), (0.0, 4)])
-def test_ema_weights_sum_and_match_momentum_buffer(beta, t):
-    """ema_weights sums to 1-βᵗ and equals the buffer of Momentum fed unit impulses."""
-    w = analysis.ema_weights(beta, t)
-    assert w.shape == (t,)
-    assert w.sum() == pytest.approx(1.0 - beta ** t, rel=1e-12, abs=1e-15)
-    # Component k of a t-vector gets gradient 1 at step k (oldest first), 0 otherwise:
-    # the buffer after t steps holds the weight of each step's gradient.
-    opt = optlib.Momentum(lr=1.0, beta=beta)
-    params = np.zeros(t)
-    for k in range(t):
-        opt.step(params, np.eye(t)[k])
-    np.testing.assert_allclose(opt.state["momentum_buffer"], w, rtol=1e-12, atol=1e-300)
+def test_critical_lr_hand_values():
+    """β = 0.25, λ = 25: (1 ∓ 0.5)²/18.75; β = 0 (GD): both are 1/λ."""
+    low, high = analysis.momentum_critical_lr(0.25, 25.0)
+    assert low == pytest.approx(0.25 / 18.75)
+    assert high == pytest.approx(2.25 / 18.75)
+    low0, high0 = analysis.momentum_critical_lr(0.0, 4.0)
+    assert low0 == pytest.approx(0.25) and high0 == pytest.approx(0.25)   # GD: αλ = 1
 
 
-def test_ema_weights_match_direct_loop():
-    """ema_weights(0.8, 6) equals the coefficients of g_1..g_6 in v ← 0.8v + 0.2g from v = 0."""
-    beta, t = 0.8, 6
-    coeffs = np.zeros(t)  # v as a linear combination of g_1..g_t
-    for k in range(t):
-        coeffs *= beta
-        coeffs[k] += 1.0 - beta
-    np.testing.assert_allclose(analysis.ema_weights(beta, t), coeffs, rtol=1e-14)
-    np.testing.assert_allclose(analysis.ema_weights(beta, t),
-                               [0.2 * 0.8 ** 5, 0.2 * 0.8 ** 4, 0.2 * 0.8 ** 3,
-                                0.2 * 0.8 ** 2, 0.2 * 0.8, 0.2], rtol=1e-14)
-    assert analysis.ema_weights(beta, 0).shape == (0,)
+@settings(max_examples=60, deadline=None)
+@given(beta=st.floats(min_value=0.05, max_value=0.95), lam=curvatures)
+def test_discriminant_vanishes_at_the_critical_learning_rates(beta, lam):
+    """tr(M)² - 4 det(M) = 0 at both critical learning rates (numpy's trace and det)."""
+    for lr in analysis.momentum_critical_lr(beta, lam):
+        m = analysis.momentum_iteration_matrix(lr, beta, lam)
+        trace, det = np.trace(m), np.linalg.det(m)
+        assert trace ** 2 - 4 * det == pytest.approx(0.0, abs=1e-9 * max(1.0, trace ** 2))
 
 
-def test_ema_bias_is_momentum_average_of_a_constant():
-    """ema_bias(β, t) = 1-βᵗ is the buffer of Momentum after t steps of gradient 1."""
-    assert analysis.ema_bias(0.9, 1) == pytest.approx(0.1, rel=1e-14)
-    assert analysis.ema_bias(0.9, 2) == pytest.approx(0.19, rel=1e-14)
-    assert analysis.ema_bias(0.5, 3) == pytest.approx(0.875, rel=1e-15)
-    assert analysis.ema_bias(0.9, 0) == 0.0
-    opt = optlib.Momentum(lr=1.0, beta=0.9)
-    params = np.zeros(1)
-    for t in range(1, 31):
-        opt.step(params, np.ones(1))
-        assert opt.state["momentum_buffer"][0] == pytest.approx(analysis.ema_bias(0.9, t),
-                                                                rel=1e-13)
-    arr = analysis.ema_bias(0.9, np.arange(4))
-    np.testing.assert_allclose(arr, [0.0, 0.1, 0.19, 0.271], rtol=1e-13, atol=1e-16)
+@settings(max_examples=60, deadline=None)
+@given(beta=st.floats(min_value=0.05, max_value=0.95), lam=curvatures,
+       where=st.floats(min_value=0.05, max_value=0.95))
+def test_between_the_critical_rates_the_regime_is_ripples_with_modulus_sqrt_beta(beta, lam,
+                                                                               where):
+    """Between the two critical rates the eigenvalues are complex of modulus √β."""
+    low, high = analysis.momentum_critical_lr(beta, lam)
+    lr = low + where * (high - low)
+    assert analysis.momentum_regime(lr, beta, lam) == "ripples"
+    sig = np.linalg.eigvals(analysis.momentum_iteration_matrix(lr, beta, lam))
+    np.testing.assert_allclose(np.abs(sig), math.sqrt(beta), rtol=1e-9)
 
 
-def test_ema_window():
-    """ema_window(β) = 1/(1-β): 10 for 0.9, 1000 for 0.999, 1 for 0, elementwise on arrays."""
-    assert analysis.ema_window(0.9) == pytest.approx(10.0, rel=1e-13)
-    assert analysis.ema_window(0.999) == pytest.approx(1000.0, rel=1e-12)
-    assert analysis.ema_window(0.0) == 1.0
-    np.testing.assert_allclose(analysis.ema_window(np.array([0.5, 0.75])), [2.0, 4.0],
-                               rtol=1e-15)
+@pytest.mark.parametrize("beta", [0.25, 0.5, 0.9])
+def test_regimes_on_either_side_of_the_critical_rates(beta):
+    """Monotone below the low rate; oscillating between the high rate and the stability limit."""
+    low, high = analysis.momentum_critical_lr(beta, 25.0)
+    assert analysis.momentum_regime(0.9 * low, beta, 25.0) == "monotone"
+    limit = analysis.momentum_stability_limit(beta, (25.0,))
+    assert high < limit
+    assert analysis.momentum_regime(0.5 * (high + limit), beta, 25.0) == "oscillating"
 
 
-def test_adam_bias_correction_by_hand():
-    """β1 = 0.9, β2 = 0.999, t = 1: first 0.1, second 0.001, step_scale √0.001/0.1 ≈ 0.316228."""
-    bc = analysis.adam_bias_correction(0.9, 0.999, 1)
-    assert bc.first == pytest.approx(0.1, rel=1e-12)
-    assert bc.second == pytest.approx(0.001, rel=1e-12)
-    assert bc.step_scale == pytest.approx(math.sqrt(0.001) / 0.1, rel=1e-12)
-    assert bc.step_scale == pytest.approx(0.316228, abs=1e-6)
-    bc = analysis.adam_bias_correction(0.9, 0.999, 10)
-    assert bc.first == pytest.approx(1 - 0.9 ** 10, rel=1e-12)
-    assert bc.second == pytest.approx(1 - 0.999 ** 10, rel=1e-12)
-    assert bc.step_scale == pytest.approx(math.sqrt(1 - 0.999 ** 10) / (1 - 0.9 ** 10),
-                                          rel=1e-12)
+def test_critical_lr_rejects_bad_input():
+    """A non-positive curvature or β outside [0, 1) raises ValueError naming it."""
+    with pytest.raises(ValueError, match="curvature"):
+        analysis.momentum_critical_lr(0.5, 0.0)
+    with pytest.raises(ValueError, match="beta"):
+        analysis.momentum_critical_lr(-0.1, 1.0)
+    with pytest.raises(TypeError, match="curvature"):
+        analysis.momentum_critical_lr(0.5, "steep")
 
 
-@pytest.mark.parametrize("t", [1, 2, 5, 30])
-def test_bias_correction_recovers_a_constant_gradient(t):
-    """After t steps of a constant g, the EMAs divided by first/second are exactly g and g²."""
-    g = np.array([0.7, -3.0])
-    beta1, beta2 = 0.9, 0.999
-    bc = analysis.adam_bias_correction(beta1, beta2, t)
-    mom = optlib.Momentum(lr=1.0, beta=beta1)
-    rms = optlib.RMSprop(lr=1.0, beta=beta2)
-    p1, p2 = np.zeros(2), np.zeros(2)
-    for _ in range(t):
-        mom.step(p1, g.copy())
-        rms.step(p2, g.copy())
-    np.testing.assert_allclose(mom.state["momentum_buffer"] / bc.first, g, rtol=1e-12)
-    np.testing.assert_allclose(rms.state["square_avg"] / bc.second, g ** 2, rtol=1e-12)
+# --------------------------------------------------------------------------
+# Momentum: the stability limit
+# --------------------------------------------------------------------------
 
 
-def test_step_scale_is_adams_first_step_correction():
-    """With ε = 0, Adam's first step is lr·sign(g): the uncorrected step times step_scale."""
-    g = np.array([0.25, -4.0])
-    beta1, beta2, lr = 0.9, 0.999, 0.01
-    uncorrected = lr * (1 - beta1) * g / np.sqrt((1 - beta2) * g ** 2)
-    bc = analysis.adam_bias_correction(beta1, beta2, 1)
-    opt = optlib.Adam(lr=lr, beta1=beta1, beta2=beta2, eps=0.0)
-    w = np.zeros(2)
-    opt.step(w, g)
-    np.testing.assert_allclose(-w, uncorrected * bc.step_scale, rtol=1e-12)
-    np.testing.assert_allclose(-w, lr * np.sign(g), rtol=1e-12)
+def test_stability_limit_hand_values():
+    """β = 0.9 on (1, 25): 3.8/2.5 = 1.52; β = 0 is GD's limit; arrays of β broadcast."""
+    assert analysis.momentum_stability_limit(0.9, (1.0, 25.0)) == pytest.approx(1.52)
+    assert analysis.momentum_stability_limit(0.0, Quadratic()) == pytest.approx(
+        analysis.gd_stability_limit(Quadratic()))
+    np.testing.assert_allclose(analysis.momentum_stability_limit(np.array([0.0, 0.5]), (2.0,)),
+                               [1.0, 3.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(beta=betas, lam=curvatures)
+def test_spectral_radius_is_one_at_the_stability_limit(beta, lam):
+    """The spectral radius is 1 at the limit, < 1 just below and > 1 just above."""
+    limit = analysis.momentum_stability_limit(beta, (lam,))
+    assert analysis.momentum_spectral_radius(limit, beta, (lam,)) == pytest.approx(1.0, abs=1e-6)
+    assert analysis.momentum_spectral_radius(0.999 * limit, beta, (lam,)) < 1.0
+    assert analysis.momentum_spectral_radius(1.001 * limit, beta, (lam,)) > 1.0
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
+def test_runs_just_below_the_limit_converge_and_just_above_diverge(beta):
+    """optlib.Momentum at 0.98 of the limit converges, at 1.02 of it diverges."""
+    bowl = Quadratic()
+    limit = analysis.momentum_stability_limit(beta, bowl)
+    lrs = np.array([0.98 * limit, 1.02 * limit])[:, None]
+    traj = optlib.run(optlib.Momentum(lr=lrs, beta=beta), bowl, bowl.start, 3000)
+    assert not traj.diverged[0] and traj.diverged[1]
+
+
+# --------------------------------------------------------------------------
+# Heavy ball
+# --------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(lr=st.floats(min_value=0.01, max_value=2.0), beta=betas, lam=curvatures)
+def test_heavy_ball_matrix_has_the_eigenvalues_of_the_momentum_matrix(lr, beta, lam):
+    """With a = α(1-β) the heavy-ball matrix is similar to the momentum matrix."""
+    hb = analysis.heavy_ball_iteration_matrix(lr * (1 - beta), beta, lam)
+    ema = analysis.momentum_iteration_matrix(lr, beta, lam)
+    assert np.trace(hb) == pytest.approx(np.trace(ema), abs=1e-9)
+    assert np.linalg.det(hb) == pytest.approx(beta, abs=1e-9)
+    # the change of variables (w, v) -> (w, w + αv) conjugates one into the other
+    change = np.array([[1.0, 0.0], [1.0, lr]])
+    np.testing.assert_allclose(change @ ema, hb @ change, atol=1e-9 * max(1.0, lr * lam))
+
+
+def test_heavy_ball_matrix_reproduces_heavy_ball_points_on_a_quadratic():
+    """Powers of the matrix applied to (w0, w0) are the heavy-ball loop's points, per axis."""
+    bowl = Quadratic()
+    step, beta = 0.05, 0.6
+    pts = heavy_ball_points(bowl, step, beta, bowl.start, 30)
+    for k, lam in enumerate(bowl.curvatures):   # axis-aligned: coordinate k has curvature λ_k
+        m = analysis.heavy_ball_iteration_matrix(step, beta, lam)
+        state = np.array([bowl.start[k], bowl.start[k]])
+        for t in range(30):
+            state = m @ state
+            assert state[0] == pytest.approx(pts[t + 1, k], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("bad, error", [("steep", TypeError), (None, TypeError),
+                                        (True, TypeError), (np.nan, ValueError),
+                                        (np.array([1.0, np.inf]), ValueError)])
+def test_heavy_ball_iteration_matrix_rejects_unusable_curvature(bad, error):
+    """A curvature of the wrong kind raises TypeError, a non-finite one ValueError, naming it.
+
+    (It used to be passed to numpy unchecked: a string raised numpy's own ValueError and
+    nan gave a matrix of nan.)"""
+    with pytest.raises(error, match="curvature"):
+        analysis.heavy_ball_iteration_matrix(0.05, 0.5, bad)
+
+
+def test_heavy_ball_iteration_matrix_allows_a_saddle_direction():
+    """A negative curvature is a valid direction (like momentum_iteration_matrix)."""
+    m = analysis.heavy_ball_iteration_matrix(0.1, 0.5, -2.0)
+    np.testing.assert_allclose(m, [[1.7, -0.5], [1.0, 0.0]], rtol=1e-15)
 
 
 # --------------------------------------------------------------------------
@@ -587,13 +504,9 @@ def test_step_scale_is_adams_first_step_correction():
 # --------------------------------------------------------------------------
 
 CURVATURE_FUNCS = {
-    "condition_number": lambda c: analysis.condition_number(c),
-    "gd_factors": lambda c: analysis.gd_factors(0.1, c),
-    "gd_rate": lambda c: analysis.gd_rate(0.1, c),
-    "gd_stability_limit": lambda c: analysis.gd_stability_limit(c),
-    "gd_optimal": lambda c: analysis.gd_optimal(c),
     "momentum_eigenvalues": lambda c: analysis.momentum_eigenvalues(0.1, 0.5, c),
     "momentum_spectral_radius": lambda c: analysis.momentum_spectral_radius(0.1, 0.5, c),
+    "momentum_stability_limit": lambda c: analysis.momentum_stability_limit(0.5, c),
     "momentum_optimal": lambda c: analysis.momentum_optimal(c),
 }
 
@@ -608,32 +521,43 @@ def test_bad_curvatures_raise_value_error(name, bad):
 
 
 @pytest.mark.parametrize("name", sorted(CURVATURE_FUNCS))
-def test_non_numeric_curvatures_raise_type_error(name):
-    """Curvatures that are not numbers raise TypeError naming `curvatures`."""
+@pytest.mark.parametrize("bad", ["steep", True])
+def test_curvatures_of_the_wrong_kind_raise_type_error(name, bad):
+    """Curvatures that are not numbers (a bool included) raise TypeError naming `curvatures`."""
     with pytest.raises(TypeError, match="curvatures"):
-        CURVATURE_FUNCS[name]("steep")
+        CURVATURE_FUNCS[name](bad)
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, "steep"])
-def test_momentum_iteration_matrix_rejects_unusable_curvature(bad):
-    """A non-finite or non-numeric curvature raises ValueError/TypeError naming `curvature`."""
-    with pytest.raises((ValueError, TypeError), match="curvature"):
-        analysis.momentum_iteration_matrix(0.1, 0.5, bad)
+@pytest.mark.parametrize("bad, error", [(np.nan, ValueError), (np.inf, ValueError),
+                                        ("steep", TypeError)])
+@pytest.mark.parametrize("call", [
+    lambda c: analysis.momentum_iteration_matrix(0.1, 0.5, c),
+    lambda c: analysis.momentum_regime(0.1, 0.5, c),
+], ids=["iteration_matrix", "regime"])
+def test_unusable_curvature_raises(call, bad, error):
+    """A non-finite curvature raises ValueError, a non-numeric one TypeError, naming `curvature`."""
+    with pytest.raises(error, match="curvature"):
+        call(bad)
+
+
+def test_momentum_regime_rejects_a_non_positive_curvature():
+    """momentum_regime asks about a direction of positive curvature."""
+    with pytest.raises(ValueError, match="curvature"):
+        analysis.momentum_regime(0.1, 0.5, np.array([1.0, 0.0]))
 
 
 @pytest.mark.parametrize("call", [
-    lambda lr: analysis.gd_factors(lr, CURV),
-    lambda lr: analysis.gd_rate(lr, CURV),
     lambda lr: analysis.momentum_iteration_matrix(lr, 0.5, 1.0),
     lambda lr: analysis.momentum_eigenvalues(lr, 0.5, CURV),
     lambda lr: analysis.momentum_spectral_radius(lr, 0.5, CURV),
     lambda lr: analysis.momentum_regime(lr, 0.5, 1.0),
-], ids=["gd_factors", "gd_rate", "iteration_matrix", "eigenvalues", "spectral_radius",
-        "regime"])
+    lambda lr: analysis.heavy_ball_iteration_matrix(lr, 0.5, 1.0),
+], ids=["iteration_matrix", "eigenvalues", "spectral_radius", "regime", "heavy_ball_step"])
 @pytest.mark.parametrize("lr", [0.0, -0.1, np.inf, np.nan, np.array([0.1, -0.1])])
 def test_bad_lr_raises_value_error(call, lr):
-    """lr ≤ 0 or non-finite (also one bad entry in an array) raises ValueError naming `lr`."""
-    with pytest.raises(ValueError, match="lr"):
+    """lr (or the heavy-ball step) ≤ 0 or non-finite, also one bad entry in an array, raises
+    ValueError naming it."""
+    with pytest.raises(ValueError, match="lr|step"):
         call(lr)
 
 
@@ -642,11 +566,11 @@ def test_bad_lr_raises_value_error(call, lr):
     lambda b: analysis.momentum_eigenvalues(0.1, b, CURV),
     lambda b: analysis.momentum_spectral_radius(0.1, b, CURV),
     lambda b: analysis.momentum_regime(0.1, b, 1.0),
-    lambda b: analysis.ema_weights(b, 3),
-    lambda b: analysis.ema_bias(b, 3),
-    lambda b: analysis.ema_window(b),
-], ids=["iteration_matrix", "eigenvalues", "spectral_radius", "regime", "ema_weights",
-        "ema_bias", "ema_window"])
+    lambda b: analysis.momentum_critical_lr(b, 1.0),
+    lambda b: analysis.momentum_stability_limit(b, CURV),
+    lambda b: analysis.heavy_ball_iteration_matrix(0.1, b, 1.0),
+], ids=["iteration_matrix", "eigenvalues", "spectral_radius", "regime", "critical_lr",
+        "stability_limit", "heavy_ball"])
 @pytest.mark.parametrize("beta", [1.0, 1.5, -0.1, np.nan])
 def test_bad_beta_raises_value_error(call, beta):
     """beta outside [0, 1) (β = 1 included) raises ValueError naming `beta`."""
@@ -654,29 +578,19 @@ def test_bad_beta_raises_value_error(call, beta):
         call(beta)
 
 
-def test_bad_adam_betas_name_the_argument():
-    """adam_bias_correction with β1 = 1 or β2 = 1 raises ValueError naming beta1/beta2."""
-    with pytest.raises(ValueError, match="beta1"):
-        analysis.adam_bias_correction(1.0, 0.999, 3)
-    with pytest.raises(ValueError, match="beta2"):
-        analysis.adam_bias_correction(0.9, 1.0, 3)
-
-
-@pytest.mark.parametrize("call", [
-    lambda t: analysis.ema_weights(0.9, t),
-    lambda t: analysis.ema_bias(0.9, t),
-    lambda t: analysis.adam_bias_correction(0.9, 0.999, t),
-], ids=["ema_weights", "ema_bias", "adam_bias_correction"])
-@pytest.mark.parametrize("t", [2.5, 3.0, -1, "3", np.array([1.0, 2.0])])
-def test_bad_t_raises(call, t):
-    """A non-integer, negative or non-numeric step count t raises ValueError/TypeError naming `t`."""
-    with pytest.raises((ValueError, TypeError), match=r"\bt\b"):
-        call(t)
-
-
 def test_non_numeric_hyperparameters_raise_type_error():
     """A string lr or beta raises TypeError naming the argument."""
     with pytest.raises(TypeError, match="lr"):
-        analysis.gd_rate("fast", CURV)
+        analysis.momentum_spectral_radius("fast", 0.5, CURV)
     with pytest.raises(TypeError, match="beta"):
         analysis.momentum_spectral_radius(0.1, "heavy", CURV)
+
+
+def test_every_name_is_exported_from_optlib_analysis():
+    """Each public name of optlib.analysis.momentum is in optlib.analysis.__all__, the same
+    object, with a docstring."""
+    momentum = importlib.import_module("optlib.analysis.momentum")
+    for name in momentum.__all__:
+        assert name in analysis.__all__
+        assert getattr(analysis, name) is getattr(momentum, name)
+        assert "math" in getattr(momentum, name).__doc__

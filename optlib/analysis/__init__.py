@@ -1,0 +1,141 @@
+r"""Closed forms the chapters print and the tests check, by family.
+
+Gradient descent and momentum on a quadratic
+:math:`f(w) = \tfrac12 (w - w^*)^\top H (w - w^*)` act on each eigendirection of
+:math:`H` (curvature :math:`\lambda_i`) separately, so everything reduces to scalars.
+
+* **Gradient descent** (``optlib.analysis.gd``, chapter 1): the error along direction
+  :math:`i` is multiplied by :math:`1 - \alpha\lambda_i` per step; gradient descent
+  converges iff :math:`\alpha < 2/\lambda_{\max}`, at the rate
+  :math:`\max_i |1 - \alpha\lambda_i|`. :func:`condition_number`, :func:`gd_factors`,
+  :func:`gd_rate`, :func:`gd_regime`, :func:`gd_stability_limit`, :func:`gd_optimal`
+  (an :class:`Optimum`), :func:`gd_steps_to_tolerance`.
+* **Momentum** (``optlib.analysis.momentum``, chapter 2): per direction the iteration
+  matrix
+
+  .. math::
+
+      M = \begin{pmatrix} 1 - \alpha(1-\beta)\lambda & -\alpha\beta \\
+                          (1-\beta)\lambda & \beta \end{pmatrix}
+      \quad\text{acting on } (w_t, v_t),
+
+  with trace :math:`1 + \beta - \alpha(1-\beta)\lambda` and determinant
+  :math:`\beta`; its spectral radius is the convergence rate, and complex eigenvalues
+  have modulus :math:`\sqrt\beta`. :func:`momentum_iteration_matrix`,
+  :func:`momentum_eigenvalues`, :func:`momentum_spectral_radius`,
+  :func:`momentum_regime`, :func:`momentum_critical_lr`,
+  :func:`momentum_stability_limit`, :func:`momentum_optimal`,
+  :func:`heavy_ball_iteration_matrix`.
+* **Averages** (``optlib.analysis.averages``, chapters 2 and 4): the exponentially
+  weighted average :math:`v_t = \beta v_{t-1} + (1-\beta) g_t` from :math:`v_0 = 0`,
+  its weights, bias :math:`1-\beta^t`, window :math:`1/(1-\beta)` and gain, and Adam's
+  bias correction, which divides two such biases away. :func:`ema_weights`,
+  :func:`ema_bias`, :func:`ema_window`, :func:`ema_gain`,
+  :func:`adam_bias_correction` (a :class:`BiasCorrection`).
+* **Adaptive steps** (``optlib.analysis.adaptive``, chapters 3 and 4): Adagrad's and
+  RMSprop's steps on a steady gradient, RMSprop's step size with ε outside or inside
+  the root, the two-cycle RMSprop ends in, and where Adam with L2 or decoupled weight
+  decay comes to rest. :func:`adagrad_constant_gradient_step`,
+  :func:`rmsprop_constant_gradient_step`, :func:`rmsprop_step_size`,
+  :func:`rmsprop_hover` (a :class:`Hover`), :func:`adam_weight_decay_limits`
+  (:class:`WeightDecayLimits`).
+
+Every function broadcasts where it says so: ``lr`` and ``beta`` may be arrays (a grid
+of configurations), and ``curvatures`` runs along the last axis of the result before it
+is reduced. Where a quadratic's ``curvatures`` are asked for, an objective with a
+``curvatures`` attribute (``optlib.objectives.Quadratic``) may stand in for them.
+Reference experiments that are not closed forms (the heavy-ball loop, the settling step
+of a run, Reddi et al.'s online problem) are in :mod:`optlib.experiments`.
+
+Examples:
+    >>> from optlib import analysis
+    >>> analysis.gd_stability_limit((1.0, 25.0)), analysis.momentum_optimal((1.0, 25.0)).beta
+    (0.08, 0.4444444444444444)
+"""
+
+from __future__ import annotations
+
+from .adaptive import (
+    Hover,
+    WeightDecayLimits,
+    adagrad_constant_gradient_step,
+    adam_weight_decay_limits,
+    rmsprop_constant_gradient_step,
+    rmsprop_hover,
+    rmsprop_step_size,
+)
+from .averages import (
+    BiasCorrection,
+    adam_bias_correction,
+    ema_bias,
+    ema_gain,
+    ema_weights,
+    ema_window,
+)
+from .gd import (
+    Optimum,
+    condition_number,
+    gd_factors,
+    gd_optimal,
+    gd_rate,
+    gd_regime,
+    gd_stability_limit,
+    gd_steps_to_tolerance,
+)
+from .momentum import (
+    heavy_ball_iteration_matrix,
+    momentum_critical_lr,
+    momentum_eigenvalues,
+    momentum_iteration_matrix,
+    momentum_optimal,
+    momentum_regime,
+    momentum_spectral_radius,
+    momentum_stability_limit,
+)
+
+# The reference experiments lived here before they moved to optlib.experiments. The
+# stored chapters still call them as ``analysis.<name>``, so the names stay reachable
+# from here, outside ``__all__`` (they are documented once, in optlib.experiments).
+from ..experiments import (  # noqa: F401  (re-exported for the chapters)
+    OnlineRun,
+    heavy_ball_points,
+    reddi_online_problem,
+    settling_step,
+)
+
+# In reading order (the API reference lists them in this order).
+__all__ = [
+    # gradient descent
+    "condition_number",
+    "gd_factors",
+    "gd_rate",
+    "gd_regime",
+    "gd_stability_limit",
+    "gd_optimal",
+    "gd_steps_to_tolerance",
+    "Optimum",
+    # momentum
+    "momentum_iteration_matrix",
+    "momentum_eigenvalues",
+    "momentum_spectral_radius",
+    "momentum_regime",
+    "momentum_critical_lr",
+    "momentum_stability_limit",
+    "momentum_optimal",
+    "heavy_ball_iteration_matrix",
+    # averages and Adam's bias correction
+    "ema_weights",
+    "ema_bias",
+    "ema_window",
+    "ema_gain",
+    "adam_bias_correction",
+    "BiasCorrection",
+    # adaptive steps
+    "adagrad_constant_gradient_step",
+    "rmsprop_constant_gradient_step",
+    "rmsprop_step_size",
+    "rmsprop_hover",
+    "Hover",
+    "adam_weight_decay_limits",
+    "WeightDecayLimits",
+]

@@ -29,3 +29,5 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+#: The distribution that ships this package (the import name optlib is not unique on PyPI).
+__distribution__ = "optlib-textbook"

@@ -248,6 +248,18 @@ class Optimizer:
         ``params`` and ``state`` have the structure of the parameters (for a
         single array: one dict; for a list: a list). Before the first step,
         ``structure``, ``params`` and ``state`` are ``None``.
+
+        Examples:
+            >>> import pickle
+            >>> import numpy as np
+            >>> w, opt = np.array([1.0, -2.0]), Momentum(lr=0.1, beta=0.9)
+            >>> opt.step(w, np.array([1.0, 1.0]))
+            array([ 0.99, -2.01])
+            >>> saved = pickle.dumps(opt.state_dict())          # to a file, for example
+            >>> resumed = Momentum(lr=1.0)                        # any hyperparameters
+            >>> resumed.load_state_dict(pickle.loads(saved))
+            >>> resumed.lr, resumed.t, resumed.state["momentum_buffer"]
+            (0.1, 1, array([0.1, 0.1]))
         """
         hyper = {name: (value.copy() if isinstance(value, np.ndarray) else value)
                  for name, value in self.hyperparameters.items()}

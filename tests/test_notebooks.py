@@ -160,3 +160,45 @@ def test_setup_cell_uses_a_checkout_when_optlib_is_not_installed():
     assert proc.stdout == (f"optlib {optlib.__version__} is not installed; "
                            "using the copy in this repository.\n"), proc.stdout
     assert proc.stderr == ""
+
+
+def _run_setup_cell(cwd: Path, extra_path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """The setup cell in a fresh interpreter without site-packages (-S), with numpy's folder
+    and ``extra_path`` on PYTHONPATH; git may not reach any server (no network in tests)."""
+    import numpy
+
+    site = Path(numpy.__file__).resolve().parent.parent
+    source = "".join(_setup_cell(_load(NOTEBOOKS[0]))["source"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=f"{extra_path}{os.pathsep}{site}", GIT_ALLOW_PROTOCOL="file",
+               PIP_NO_INDEX="1", PIP_CACHE_DIR=str(tmp_path / "pip-cache"))
+    return subprocess.run([sys.executable, "-S", "-B", "-c", source], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture
+def stranger(tmp_path) -> Path:
+    """A folder holding another project's package that is also called optlib."""
+    folder = tmp_path / "stranger"
+    (folder / "optlib").mkdir(parents=True)
+    (folder / "optlib" / "__init__.py").write_text('__version__ = "9.9.9"\n')
+    return folder
+
+
+def test_setup_cell_does_not_take_another_package_called_optlib(stranger, tmp_path):
+    """An unrelated ``optlib`` on the path (the name on PyPI is someone else's) is not
+    accepted as the book's: in a clone, the repository's copy is used instead."""
+    proc = _run_setup_cell(ROOT / "chapters", stranger, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (f"optlib {optlib.__version__} is not installed; "
+                           "using the copy in this repository.\n"), proc.stdout
+
+
+def test_setup_cell_outside_a_clone_gives_a_pip_command_that_names_our_distribution(
+        stranger, tmp_path):
+    """Outside a clone (Colab) with pip failing, the error says what to type: a pip command
+    for the distribution optlib-textbook, not `pip install optlib`."""
+    proc = _run_setup_cell(tmp_path, stranger, tmp_path)
+    assert proc.returncode != 0
+    assert 'pip install "optlib-textbook @ git+https://' in proc.stderr, proc.stderr
+    assert "pip install optlib" not in proc.stderr.replace("pip install optlib-", "")

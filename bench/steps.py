@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 import optlib
-from optlib import _kernels, _settings, optimizers
+from optlib import _kernels, _settings
 
 from .common import emit, log, optional_torch
 

@@ -37,12 +37,6 @@ runs with scalar ``lr``.
 
 from __future__ import annotations
 
-import contextvars
-import functools
-import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optlib
-from optlib import GradientDescent, RMSprop, analysis, experiments, run
+from optlib import GradientDescent, RMSprop, analysis, run
 from optlib.experiments import heavy_ball_points, reddi_online_problem, settling_step
 from optlib.objectives import LinearRegression, Quadratic, Rosenbrock
 
@@ -260,17 +260,3 @@ def test_reddi_rejects_bad_input():
     with pytest.raises(TypeError, match="schedule"):
         reddi_online_problem(adam, 10, schedule=3)
     assert adam.t == 0                                           # nothing was run
-
-
-# --------------------------------------------------------------------------- where they live
-
-
-@pytest.mark.parametrize("name", ["heavy_ball_points", "settling_step", "reddi_online_problem",
-                                  "OnlineRun"])
-def test_moved_names_stay_reachable_from_optlib_analysis(name):
-    """The chapters call these as analysis.<name>: the same objects, but not closed forms, so
-    not in optlib.analysis.__all__ (the API reference documents them here only)."""
-    assert name in experiments.__all__
-    assert getattr(analysis, name) is getattr(experiments, name)
-    assert name not in analysis.__all__
-    assert "math" in getattr(experiments, name).__doc__

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from optlib import GradientDescent, Momentum, _kernels, _settings
-from optlib import _engine, optimizers
+from optlib import optimizers
 
 pytest.importorskip("numba", reason="numba is optional (pip install optlib[fast])")
 

@@ -93,49 +93,7 @@ from .momentum import (
     momentum_stability_limit,
 )
 
-# The reference experiments lived here before they moved to optlib.experiments. The
-# stored chapters still call them as ``analysis.<name>``, so the names stay reachable
-# from here, outside ``__all__`` (they are documented once, in optlib.experiments).
-from ..experiments import (  # noqa: F401  (re-exported for the chapters)
-    OnlineRun,
-    heavy_ball_points,
-    reddi_online_problem,
-    settling_step,
-)
+from . import adaptive, averages, gd, momentum
 
 # In reading order (the API reference lists them in this order).
-__all__ = [
-    # gradient descent
-    "condition_number",
-    "gd_factors",
-    "gd_rate",
-    "gd_regime",
-    "gd_stability_limit",
-    "gd_optimal",
-    "gd_steps_to_tolerance",
-    "Optimum",
-    # momentum
-    "momentum_iteration_matrix",
-    "momentum_eigenvalues",
-    "momentum_spectral_radius",
-    "momentum_regime",
-    "momentum_critical_lr",
-    "momentum_stability_limit",
-    "momentum_optimal",
-    "heavy_ball_iteration_matrix",
-    # averages and Adam's bias correction
-    "ema_weights",
-    "ema_bias",
-    "ema_window",
-    "ema_gain",
-    "adam_bias_correction",
-    "BiasCorrection",
-    # adaptive steps
-    "adagrad_constant_gradient_step",
-    "rmsprop_constant_gradient_step",
-    "rmsprop_step_size",
-    "rmsprop_hover",
-    "Hover",
-    "adam_weight_decay_limits",
-    "WeightDecayLimits",
-]
+__all__ = [*gd.__all__, *momentum.__all__, *averages.__all__, *adaptive.__all__]

@@ -8,7 +8,6 @@ optimizers (explicit ``step`` calls or ``optlib.run``), and bad input raises err
 name the argument: TypeError for the wrong kind, ValueError for the wrong value.
 """
 
-import importlib
 import math
 
 import numpy as np
@@ -313,13 +312,3 @@ def test_bad_types_raise_type_error_naming_the_argument(call, name):
     count t raised ValueError before; it is the wrong kind for a whole number.)"""
     with pytest.raises(TypeError, match=name):
         call()
-
-
-def test_every_name_is_exported_from_optlib_analysis():
-    """Each public name of optlib.analysis.adaptive is in optlib.analysis.__all__, the same
-    object, with a docstring."""
-    adaptive = importlib.import_module("optlib.analysis.adaptive")
-    for name in adaptive.__all__:
-        assert name in analysis.__all__
-        assert getattr(analysis, name) is getattr(adaptive, name)
-        assert "math" in getattr(adaptive, name).__doc__

@@ -4,7 +4,6 @@ the buffers of optlib's own optimizers (Momentum's buffer is the EMA of the grad
 RMSprop's the EMA of their squares).
 """
 
-import importlib
 import math
 
 import numpy as np
@@ -227,13 +226,3 @@ def test_ema_weights_takes_a_single_step_count():
     """An array of step counts is the wrong kind for ema_weights (one weight vector per call)."""
     with pytest.raises(TypeError, match=r"\bt\b"):
         analysis.ema_weights(0.9, np.array([1, 2]))
-
-
-def test_every_name_is_exported_from_optlib_analysis():
-    """Each public name of optlib.analysis.averages is in optlib.analysis.__all__, the same
-    object, with a docstring."""
-    averages = importlib.import_module("optlib.analysis.averages")
-    for name in averages.__all__:
-        assert name in analysis.__all__
-        assert getattr(analysis, name) is getattr(averages, name)
-        assert "math" in getattr(averages, name).__doc__

@@ -6,7 +6,6 @@ multiplies the error along the i-th eigenvector of H by (1 - αλᵢ) each step,
 stable iff α < 2/λ_max.
 """
 
-import importlib
 import math
 
 import numpy as np
@@ -307,14 +306,3 @@ def test_lr_of_the_wrong_kind_raises_type_error(lr):
     """A string, bool or None lr raises TypeError naming `lr`."""
     with pytest.raises(TypeError, match="lr"):
         analysis.gd_rate(lr, CURV)
-
-
-def test_every_name_is_exported_from_optlib_analysis():
-    """Each public name of optlib.analysis.gd is in optlib.analysis.__all__, the same object,
-    with a docstring."""
-    gd = importlib.import_module("optlib.analysis.gd")
-    for name in gd.__all__:
-        assert name in analysis.__all__
-        assert getattr(analysis, name) is getattr(gd, name)
-        assert getattr(gd, name).__doc__
-    assert "math" in gd.gd_regime.__doc__ and "math" in gd.gd_steps_to_tolerance.__doc__

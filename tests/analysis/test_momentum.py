@@ -8,7 +8,6 @@ crosses -1: the characteristic polynomial σ² - Tσ + β at σ = -1 is 1 + T + 
 α = 2(1+β) / ((1-β)λ).
 """
 
-import importlib
 import math
 
 import numpy as np
@@ -584,13 +583,3 @@ def test_non_numeric_hyperparameters_raise_type_error():
         analysis.momentum_spectral_radius("fast", 0.5, CURV)
     with pytest.raises(TypeError, match="beta"):
         analysis.momentum_spectral_radius(0.1, "heavy", CURV)
-
-
-def test_every_name_is_exported_from_optlib_analysis():
-    """Each public name of optlib.analysis.momentum is in optlib.analysis.__all__, the same
-    object, with a docstring."""
-    momentum = importlib.import_module("optlib.analysis.momentum")
-    for name in momentum.__all__:
-        assert name in analysis.__all__
-        assert getattr(analysis, name) is getattr(momentum, name)
-        assert "math" in getattr(momentum, name).__doc__

@@ -28,6 +28,7 @@ import warnings
 
 import numpy as np
 import pytest
+from learner_settings import assert_readable, strict
 from PIL import Image
 
 import optlib
@@ -65,24 +66,6 @@ def png_ok(data: bytes) -> bool:
 
 def equal_with_nan(a, b) -> bool:
     return np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
-
-
-@contextlib.contextmanager
-def strict():
-    """What a learner may have set in the notebook: every float problem and warning raises."""
-    with np.errstate(all="raise"), warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-
-
-def assert_readable(message: str, *words: str) -> None:
-    """One short line, no traceback, and the given words in it."""
-    assert message, "empty message"
-    assert "\n" not in message, message
-    assert "Traceback" not in message and 'File "' not in message, message
-    assert len(message) < 500, message
-    for word in words:
-        assert word in message, (word, message)
 
 
 def assert_status_hidden(view) -> None:

@@ -86,28 +86,20 @@ def _as_points(w) -> np.ndarray:
 
 
 def _real(name: str, value, positive: bool = False) -> float:
-    """Returns ``value`` as a finite (optionally positive) Python float.
-
-    Raises:
-        TypeError: If ``value`` is not a real number, naming ``name``.
-        ValueError: If ``value`` is not finite (or not positive), naming ``name``.
-    """
-    arr = np.asarray(value)
-    if arr.ndim != 0 or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real number, got {name}={value!r}")
-    if not np.isfinite(arr) or (positive and arr <= 0):
-        kind = "positive finite" if positive else "finite"
-        raise ValueError(f"{name} must be a {kind} number, got {name}={value!r}")
-    return float(arr)
+    """Returns ``value`` as a finite (optionally positive) Python float (see
+    :func:`optlib._validate.real`: a wrong kind is a TypeError, a wrong value a
+    ValueError, each naming ``name``)."""
+    if positive:
+        return _validate.real(name, value, low=0.0, low_inclusive=False)
+    return _validate.real(name, value)
 
 
 def _pair(name: str, value) -> tuple[float, float]:
     """Returns ``value`` as a pair of finite floats, or raises naming ``name``."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be two real numbers, got {name}={value!r}")
-    if arr.shape != (2,) or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be two finite numbers, got {name}={value!r}")
+    arr = _validate.reals(name, value)
+    if arr.shape != (2,):
+        raise ValueError(f"{name} must be two finite numbers, got "
+                         f"{name}={_validate.describe(value)}")
     return (float(arr[0]), float(arr[1]))
 
 
@@ -266,7 +258,7 @@ class Objective(abc.ABC):
         Args:
             n: Number of grid points per axis, an integer >= 2.
             bounds: ``((xmin, xmax), (ymin, ymax))``, another window than the
-                objective's own :attr:`bounds` (which cannot change: objectives
+                objective's own ``bounds`` (which cannot change: objectives
                 are immutable).
 
         Returns:

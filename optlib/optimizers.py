@@ -42,11 +42,10 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import _engine, _kernels, _validate
-from ._engine import NonFiniteWarning, work_array
+from ._engine import work_array
 from ._validate import describe, flag, hyperparameter
 
 __all__ = [
-    "NonFiniteWarning",
     "Optimizer",
     "GradientDescent",
     "Momentum",
@@ -188,7 +187,7 @@ class Optimizer:
         The step is all or nothing: every check runs first, and whatever raises
         (a rejected argument, ``FloatingPointError`` under
         ``np.errstate(all="raise")``, a warning turned into an error, a failing
-        compiled loop), ``params``, the state and :attr:`t` are exactly as
+        compiled loop), ``params``, the state and :attr:`~optlib.optimizers.Optimizer.t` are exactly as
         before. A step that turns finite values into nan or ±inf warns with
         :class:`~optlib.NonFiniteWarning`, naming the parameter.
 

@@ -10,7 +10,7 @@ What a reader must find in the built HTML:
 
 * every chapter notebook as a page with display equations, at least one figure
   and at least one static exploration (``<div class="optlib-exploration">`` with
-  its frames in ``<script class="optlib-data">``, see ``optlib/explore.py``);
+  its frames in ``<script class="optlib-data">``, see ``optlib/explore/static.py``);
 * the landing page opening with a static exploration;
 * the notation page and the API reference, which documents every public name
   of optlib and shows each optimizer's update rule from its docstring;

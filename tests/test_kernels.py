@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from optlib import GradientDescent, Momentum, _kernels, _settings
-from optlib import optimizers
+from optlib import _engine
 
 pytest.importorskip("numba", reason="numba is optional (pip install optlib[fast])")
 
@@ -136,7 +136,7 @@ def test_overflow_to_infinity_warns_once_in_optlibs_category(spy):
     NonFiniteWarning naming the parameter (as the ufunc chain does)."""
     w = np.full(N, 3e38, dtype=np.float32)
     g = np.full(N, -3e38, dtype=np.float32)
-    with pytest.warns(optimizers.NonFiniteWarning, match=r"params\b") as caught:
+    with pytest.warns(_engine.NonFiniteWarning, match=r"params\b") as caught:
         Momentum(lr=10.0, beta=0.5).step(w, g)
     assert len(caught) == 1
     assert spy.get("momentum") and np.all(w == np.inf)

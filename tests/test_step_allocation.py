@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 from optlib import Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop
-from optlib import _engine, optimizers
+from optlib import _engine
 
 N = 10**6          # elements of a large parameter (4 MB in float32: several blocks, threads)
 K = 16             # rows of the batched parameters (K, N // K)
@@ -330,7 +330,7 @@ def test_overflow_warns_once_with_optlibs_category_in_every_thread():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         opt.step(w, g)
-    assert [type(c.message) for c in caught] == [optimizers.NonFiniteWarning]
+    assert [type(c.message) for c in caught] == [_engine.NonFiniteWarning]
     assert "params" in str(caught[0].message)
     assert np.all(np.isinf(w)) and opt.t == 1
 

@@ -1,6 +1,6 @@
 """The exercise-check machinery, over every registered exercise of every chapter.
 
-Per-chapter test files (test_exercises_chNN.py) confirm each expected answer by an
+Per-chapter test files (tests/exercises/test_chNN.py) confirm each expected answer by an
 independent computation; this file checks what every exercise must do for a
 learner: accept the right answer, reject a wrong one with a readable message and a
 hint, and answer malformed input with a failing Feedback instead of a traceback.

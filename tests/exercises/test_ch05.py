@@ -2,7 +2,7 @@
 a hint, and every expected answer agrees with an independent computation (counted from the
 data set's class sizes, a closed form, or scipy's Lanczos eigensolver). What every
 exercise must do for a learner (malformed answers, messages) is tested for all chapters
-in test_exercises.py."""
+in tests/exercises/test_registry.py."""
 
 from __future__ import annotations
 

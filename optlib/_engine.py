@@ -62,7 +62,7 @@ class NonFiniteWarning(RuntimeWarning):
     """A step turned finite parameters or state into nan or ±inf (it diverged).
 
     The step was taken (unless a warnings filter turns this warning into an
-    error: then the step raises and changes nothing). :func:`optlib.run` and the
+    error: then the step raises and changes nothing). :func:`optlib.runs.run` and the
     network's training loops record divergence themselves and do not warn.
     """
 

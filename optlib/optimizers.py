@@ -122,7 +122,7 @@ class Optimizer:
       coefficients as attributes (arrays cast to ``p``'s dtype and cut to the
       block). It may assume that every check has passed and must allocate
       nothing of the block's size: results go to ``out=`` arrays, temporaries
-      to ``work_array(name, dtype, shape)`` (:mod:`optlib._engine`).
+      to ``work_array(name, dtype, shape)`` (``optlib._engine``).
 
     Only the hyperparameters and switches can be assigned after construction
     (validated as in the constructor); any other attribute is an error, so a

@@ -31,11 +31,19 @@ something can still raise after writing has begun, and both are guarded:
   may turn :class:`NonFiniteWarning` into an error -- or the step is small
   (parameters and state of at most :data:`JOURNAL_BYTES`): the arrays are
   copied first (a *journal*) and restored when anything raises;
-* otherwise (a large step, where a copy would double its cost): the first
-  block of each kind of update (dtype, compiled loop or ufunc chain) runs alone
-  first, with a copy of just that block, and is restored if it raises (a
-  compiled loop that fails, a work array that cannot be allocated). The other
-  blocks run the same code on the same types.
+* otherwise (a large step, where a copy would double its cost): the head of the
+  first block of each kind of update (dtype, compiled loop or ufunc chain; about
+  32 Ki elements) runs alone first, with a copy of just that head, and is
+  restored if it raises (a compiled loop that fails, a work array that cannot be
+  allocated). The other blocks run the same code on the same types; a failure
+  that strikes only later blocks of a large step is the one case not undone.
+
+Counting what turned non-finite costs no extra pass where it can be avoided:
+the compiled loops count the non-finite values they write; a parameter is
+counted before the step only on an optimizer's first step and after a step
+that left non-finite values (a value that is nan or ±inf stays so); and of the
+state only the buffers that can overflow while the parameter stays finite (a
+sum of squares, whose overflow makes the step 0) are counted.
 """
 
 from __future__ import annotations
@@ -427,12 +435,12 @@ def warning_may_raise(category, stacklevel: int) -> bool:
     return warnings.defaultaction == "error"
 
 
-def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: str):
+def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: str, created):
     """Run ``update(job)`` for every job, all or nothing; return the per-key counts.
 
     Args:
-        update: the update of one job; returns ``(key, new_non_finite)``: how many
-            values of that block became non-finite (counted before and after).
+        update: the update of one job; returns a tuple whose first item is its key.
+        created: ``results -> {key: how many values became non-finite}``.
         jobs: the blocks of the step, each ``(key, ...)``.
         arrays: every array the jobs write that exists before the step (parameters
             and existing state buffers), as ``(key, array)``; restored on failure.
@@ -456,18 +464,25 @@ def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: 
         try:
             with np.errstate(**settings):
                 results = run_jobs(update, jobs, nbytes)
-            _warn(results, t_label, describe_key, owner, stacklevel)
+            _warn(created(results), t_label, describe_key, owner, stacklevel)
         except BaseException:
             _restore(arrays, backup)
             raise
         return results
 
-    # A large step: the first block of each kind runs alone, with a copy of that block.
+    # A large step: the head of the first block of each kind runs alone, with a copy of
+    # that head (a few hundred KiB: it takes the same code path as the whole block).
     first, rest, seen = [], [], set()
     for job in jobs:
         kind = job_kind(job)
-        (rest if kind in seen else first).append(job)
+        if kind in seen:
+            rest.append(job)
+            continue
         seen.add(kind)
+        head, tail = split_head(job, HEAD_ELEMENTS)
+        first.append(head)
+        if tail is not None:
+            rest.append(tail)
     done, results = [], []
     try:
         with np.errstate(**settings):
@@ -480,8 +495,36 @@ def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: 
         raise
     with np.errstate(**settings):
         results += run_jobs(update, rest, nbytes)
-    _warn(results, t_label, describe_key, owner, stacklevel)
+    _warn(created(results), t_label, describe_key, owner, stacklevel)
     return results
+
+
+#: Elements of the guarded head of a large step's first block: as many as a compiled
+#: loop needs to take it (the same code path as the rest), and no more.
+HEAD_ELEMENTS = _kernels.MIN_ELEMENTS
+
+
+def split_head(job, elements: int):
+    """``job`` split into a head of at least ``elements`` elements (whole rows of its
+    block) and the rest: ``(head, tail)``, or ``(job, None)`` where the block is not
+    larger than that or cannot be cut along its first axis."""
+    key, p, g, buffers, c, index = job
+    if index is WHOLE:
+        prefix, first = (), slice(0, p.shape[0]) if p.ndim else None
+    elif isinstance(index[-1], slice):
+        prefix, first = index[:-1], index[-1]
+    else:
+        return job, None
+    block = p[index]
+    if first is None or block.ndim == 0 or block.size <= 2 * elements:
+        return job, None
+    start, stop, _ = first.indices(p[prefix].shape[0] if prefix else p.shape[0])
+    rows = -(-elements // math.prod(block.shape[1:]))
+    if rows >= stop - start:
+        return job, None
+    head = (*prefix, slice(start, start + rows))
+    tail = (*prefix, slice(start + rows, stop))
+    return (key, p, g, buffers, c, head), (key, p, g, buffers, c, tail)
 
 
 def job_kind(job):
@@ -515,11 +558,7 @@ def _restore(arrays, backup):
         np.copyto(a, saved)
 
 
-def _warn(results, t_label, describe_key, owner, stacklevel):
-    created = {}
-    for key, count in results:
-        if count:
-            created[key] = created.get(key, 0) + count
+def _warn(created, t_label, describe_key, owner, stacklevel):
     if created:
         parts = ", ".join(f"{count} value(s) of {describe_key(key)}"
                           for key, count in created.items())

@@ -94,29 +94,45 @@ def _compile():
                 count += 1
         return count
 
+    # Each loop returns how many of the new parameter values are not finite (x - x is
+    # 0 for a finite x and nan for ±inf or nan): the step's divergence check, counted
+    # while the value is in a register (an integer sum, so it vectorises exactly).
+
     # GradientDescent: w <- w - alpha g
     @jit
     def gradient_descent(p, g, lr):
+        bad = 0
         for i in range(p.shape[0]):
-            p[i] = p[i] - g[i] * lr
+            x = p[i] - g[i] * lr
+            p[i] = x
+            bad += not (x - x == 0)
+        return bad
 
     # Momentum: v <- beta v + (1 - beta) g,  w <- w - alpha v
     @jit
     def momentum(p, g, v, beta, one_minus_beta, lr):
+        bad = 0
         for i in range(p.shape[0]):
             vi = v[i] * beta + g[i] * one_minus_beta
             v[i] = vi
-            p[i] = p[i] - vi * lr
+            x = p[i] - vi * lr
+            p[i] = x
+            bad += not (x - x == 0)
+        return bad
 
     # Momentum(nesterov=True): v <- beta v + (1 - beta) g,
     # w <- w - alpha (1 - beta) g - (alpha beta) v, subtracted in that order
     @jit
     def momentum_nesterov(p, g, v, beta, one_minus_beta, lr, lr_beta):
+        bad = 0
         for i in range(p.shape[0]):
             scaled = g[i] * one_minus_beta
             vi = v[i] * beta + scaled
             v[i] = vi
-            p[i] = (p[i] - scaled * lr) - vi * lr_beta
+            x = (p[i] - scaled * lr) - vi * lr_beta
+            p[i] = x
+            bad += not (x - x == 0)
+        return bad
 
     return SimpleNamespace(all_finite=all_finite, count_non_finite=count_non_finite,
                            gradient_descent=gradient_descent,

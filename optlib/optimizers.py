@@ -132,6 +132,11 @@ class Optimizer:
     _hyper_names: tuple[str, ...] = ()
     _flag_names: tuple[str, ...] = ()
     _state_names: tuple[str, ...] = ()
+    #: Buffers that can turn non-finite while the parameter stays finite (a sum of
+    #: squares that overflows makes the step 0). A non-finite value in any other buffer
+    #: (a convex combination of finite values cannot overflow) reaches the parameter in
+    #: the same step, so checking the parameter is enough there.
+    _hidden_state: tuple[str, ...] = ()
 
     def __init__(self):
         self.reset()
@@ -179,7 +184,7 @@ class Optimizer:
         self._state = None
         self._layout = None     # key -> (shape, dtype) of the first step's params
         self._kind = None
-        self._state_finite = True
+        self._nonfinite = None  # key -> non-finite values after the last step (None: unknown)
 
     def step(self, params, grads):
         """Apply one update to ``params`` in place and return ``params``.
@@ -219,9 +224,9 @@ class Optimizer:
         results = _engine.execute(
             self._update_block, jobs, [(key, p) for key, p, _ in pairs] + existing,
             nbytes=sum(p.nbytes for _, p, _ in pairs), t_label=str(t),
-            describe_key=_param_name, owner=type(self).__name__)
+            describe_key=_param_name, owner=type(self).__name__, created=self._created)
         self._state, self._layout, self._kind, self._t = state, layout, kind, t
-        self._state_finite = not any(count for _, count in results) and self._state_finite
+        self._nonfinite = _totals(results, 2)
         self._after_step()
         return params
 
@@ -312,7 +317,7 @@ class Optimizer:
         for name, value in {**hyper, **flags}.items():
             self.__dict__[name] = value
         self._t, self._state, self._layout, self._kind = t, state, layout, structure
-        self._state_finite = True
+        self._nonfinite = None
         self._after_step()
 
     def _step_checked_array(self, w, grad):
@@ -357,7 +362,12 @@ class Optimizer:
                 c.fused = (self._fused(c, p.dtype) if not raising and p.size >= _kernels.MIN_ELEMENTS
                            and _kernels.get() is not None else None)
                 c.track = track
-                c.state_before = not self._state_finite
+                # Values that were non-finite before the step stay so (inf - x is inf, nan
+                # stays nan), so they are counted before it only while some may exist: on
+                # the first step, and after a step that left some.
+                c.count_before = track and (self._nonfinite is None
+                                            or any(self._nonfinite.values()))
+                c.hidden = tuple(n for n in self._hidden_state if n in state[key])
             buffers = state[key]
             axes = _engine.c_order_axes(p)
             if axes is not None:
@@ -374,29 +384,39 @@ class Optimizer:
 
     def _update_block(self, job):
         """The update of one block (the compiled loop where it applies, else ``_update``);
-        returns ``(key, how many values of the block became non-finite)``."""
+        returns ``(key, non-finite values before or None, non-finite values after)``, counted
+        in the parameter and the buffers of ``_hidden_state``."""
         key, p, g, state, c, index = job
         if index is not _engine.WHOLE:
             p, g = p[index], g[index]
             state = {name: buffer[index] for name, buffer in state.items()}
             c = SimpleNamespace(**{name: value[index] if isinstance(value, np.ndarray) else value
                                    for name, value in vars(c).items()})
-        before = 0
-        if c.track:
-            before = _engine.block_non_finite(p)
-            if c.state_before:
-                before += sum(_engine.block_non_finite(b) for b in state.values())
+        if c.count_before:
+            before = _engine.block_non_finite(p) + sum(_engine.block_non_finite(state[name])
+                                                      for name in c.hidden)
         arrays = None if c.fused is None else _kernels.views(p, g, *state.values())
         if arrays is not None:
             loop, scalars = c.fused
-            loop(*arrays, *scalars)
+            bad = int(loop(*arrays, *scalars))     # the loop counts non-finite new values
         else:
             self._update(p, g, state, c)
+            bad = None
         if not c.track:
-            return key, 0
-        after = _engine.block_non_finite(p) + sum(_engine.block_non_finite(b)
-                                                 for b in state.values())
-        return key, max(0, after - before)
+            return key, None, 0
+        after = (_engine.block_non_finite(p) if bad is None else bad) + sum(
+            _engine.block_non_finite(state[name]) for name in c.hidden)
+        return key, before if c.count_before else None, after
+
+    def _created(self, results) -> dict:
+        """key -> how many values the step turned non-finite: the count after it minus the
+        count before it (taken by ``_update_block``, or else the count after the last
+        step, when that was 0)."""
+        after = _totals(results, 2)
+        counted = [result for result in results if result[1] is not None]
+        before = _totals(counted, 1) if counted else (self._nonfinite or {})
+        return {key: n - before.get(key, 0) for key, n in after.items()
+                if n > before.get(key, 0)}
 
     def _fused(self, c, dtype):
         """The compiled loop for this optimizer and its scalar arguments in ``dtype``:
@@ -516,6 +536,14 @@ class Optimizer:
 
     def _update(self, p, g, state, c):  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _totals(results, column: int) -> dict:
+    """Per-key sums of one column of ``_update_block``'s results."""
+    totals = {}
+    for result in results:
+        totals[result[0]] = totals.get(result[0], 0) + (result[column] or 0)
+    return totals
 
 
 def _param_name(key) -> str:
@@ -742,6 +770,7 @@ class RMSprop(Optimizer):
 
     _hyper_names = ("lr", "beta", "eps")
     _state_names = ("square_avg",)
+    _hidden_state = ("square_avg",)
     lr = _Hyper(**_LR)
     beta = _Hyper(**_BETA)
     eps = _Hyper(**_NONNEG)
@@ -788,6 +817,7 @@ class Adagrad(Optimizer):
 
     _hyper_names = ("lr", "eps")
     _state_names = ("sum_sq",)
+    _hidden_state = ("sum_sq",)
     lr = _Hyper(**_LR)
     eps = _Hyper(**_NONNEG)
 
@@ -850,6 +880,7 @@ class Adam(Optimizer):
 
     _hyper_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
     _flag_names = ("decoupled", "amsgrad")
+    _hidden_state = ("exp_avg_sq", "max_exp_avg_sq")
     lr = _Hyper(**_LR)
     beta1 = _Hyper(**_BETA)
     beta2 = _Hyper(**_BETA)

@@ -172,19 +172,40 @@ def break_kernels(monkeypatch):
     monkeypatch.setattr(_kernels, "get", lambda: fake)
 
 
-@pytest.mark.parametrize("n", [_kernels.MIN_ELEMENTS, LARGE], ids=["journaled", "large"])
+@pytest.mark.parametrize("shape", [(_kernels.MIN_ELEMENTS,), (LARGE,), (3001, 103)],
+                         ids=["journaled", "large", "large-2d"])
 @pytest.mark.parametrize("name", ["gd", "momentum", "nesterov"])
-def test_a_failing_compiled_loop_changes_nothing(monkeypatch, name, n):
+def test_a_failing_compiled_loop_changes_nothing(monkeypatch, name, shape):
     make = {"gd": lambda: GradientDescent(lr=0.1), "momentum": lambda: Momentum(lr=0.1),
             "nesterov": lambda: Momentum(lr=0.1, nesterov=True)}[name]
-    params = [np.linspace(0, 1, n), np.linspace(1, 2, n)]
+    n = int(np.prod(shape))
+    params = [np.linspace(0, 1, n).reshape(shape), np.linspace(1, 2, n).reshape(shape)]
+    grads = [np.ones(shape), np.ones(shape)]
     opt = make()
-    opt.step(params, [np.ones(n), np.ones(n)])
+    opt.step(params, grads)
     break_kernels(monkeypatch)
     before = snapshot(opt, params)
     with pytest.raises(RuntimeError, match="compiled loop failed"):
-        opt.step(params, [np.ones(n), np.ones(n)])
+        opt.step(params, grads)
     assert_unchanged(opt, params, before)
+
+
+@pytest.mark.parametrize("shape, index", [
+    ((10**6,), _engine.WHOLE), ((10**6,), (slice(0, 500000),)), ((2000, 700), (slice(0, 700),)),
+    ((3, 2000, 700), (1, slice(0, 700))), ((5, 4), _engine.WHOLE), ((10**6,), (7,))])
+def test_the_guarded_head_and_the_tail_cover_the_block_exactly(shape, index):
+    p = np.zeros(shape)
+    job = (None, p, p, {}, None, index)
+    head, tail = _engine.split_head(job, _kernels.MIN_ELEMENTS)
+    marks = np.zeros(shape, dtype=int)
+    marks[head[5]] += 1
+    if tail is not None:
+        marks[tail[5]] += 1
+        assert marks[head[5]].size >= _kernels.MIN_ELEMENTS
+        assert marks[head[5]].size < marks[tail[5]].size
+    expected = np.zeros(shape, dtype=int)
+    expected[index] = 1
+    assert np.array_equal(marks, expected)
 
 
 def test_interleaved_views_do_not_overlap():

@@ -262,3 +262,30 @@ def test_warning_filters_are_read_like_the_warnings_module():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", optlib.NonFiniteWarning)
         assert not _engine.warning_may_raise(optlib.NonFiniteWarning, 1)
+
+
+def test_a_diverged_run_warns_once_then_only_for_new_non_finite_values():
+    w = np.array([1e308, 1.0, 1.0])
+    opt = GradientDescent(lr=1.0)
+    with pytest.warns(optlib.NonFiniteWarning, match="1 value"):
+        opt.step(w, np.array([-1e308, 0.0, 0.0]))          # w[0] overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step(w, np.array([1.0, 1.0, 1.0]))             # inf stays inf: nothing new
+    with pytest.warns(optlib.NonFiniteWarning, match="1 value"):
+        opt.step(w, np.array([0.0, -1e308, 0.0]))          # w[1] overflows
+        opt.step(w, np.array([0.0, -1e308, 0.0]))
+    assert np.isinf(w[:2]).all() and np.isfinite(w[2])
+
+
+@pytest.mark.parametrize("make, buffer", [(lambda: RMSprop(lr=0.1), "square_avg"),
+                                          (lambda: Adagrad(lr=0.1), "sum_sq"),
+                                          (lambda: Adam(lr=0.1), "exp_avg_sq")])
+def test_a_sum_of_squares_that_overflows_warns_although_the_parameter_stays_finite(make,
+                                                                                  buffer):
+    """g² = inf makes the step g/√inf = 0: the parameter stays finite, the state does not."""
+    w = np.ones(3)
+    opt = make()
+    with pytest.warns(optlib.NonFiniteWarning):
+        opt.step(w, np.array([1e200, 0.0, 0.0]))
+    assert np.isfinite(w).all() and np.isinf(opt.state[buffer][0])

@@ -202,3 +202,41 @@ def test_setup_cell_outside_a_clone_gives_a_pip_command_that_names_our_distribut
     assert proc.returncode != 0
     assert 'pip install "optlib-textbook @ git+https://' in proc.stderr, proc.stderr
     assert "pip install optlib" not in proc.stderr.replace("pip install optlib-", "")
+
+
+# A mention of optlib in the prose: `analysis.gd_rate`, `experiments.settling_step(...)`,
+# `optlib.run`, `optlib.Adam(lr=α)`.
+OPTLIB_MENTION = re.compile(r"`((?:optlib|analysis|experiments)\.[A-Za-z_][\w.]*)[^`]*`")
+LINKED_MENTION = re.compile(r"\[`((?:optlib|analysis|experiments)\.[A-Za-z_][\w.]*)[^`]*`\]"
+                            r"\(#(optlib\.[\w.]+)\)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_links_the_optlib_names_it_mentions_to_the_api(path):
+    """In every markdown cell, each optlib name the prose mentions is linked at least once to
+    its entry in the API reference, ``[`analysis.gd_rate`](#optlib.analysis.gd_rate)`` (MyST
+    resolves ``#target`` to the autodoc entry; the -W book build fails on a target that does
+    not exist), and the link points at the object the text names."""
+    import importlib
+
+    problems = []
+    for number, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        linked = {}
+        for name, target in LINKED_MENTION.findall(text):
+            linked[name] = target
+            short = name.removeprefix("optlib.")
+            if not target.endswith("." + short.split(".")[-1]):
+                problems.append(f"cell {number}: `{name}` links to #{target}")
+            module_name, _, attr = target.rpartition(".")
+            try:
+                obj = importlib.import_module(target)
+            except ImportError:
+                obj = getattr(importlib.import_module(module_name), attr, None)
+            if obj is None:
+                problems.append(f"cell {number}: #{target} is not an optlib object")
+        for name in set(OPTLIB_MENTION.findall(text)) - set(linked):
+            problems.append(f"cell {number}: `{name}` is not linked to the API reference")
+    assert not problems, "\n".join(problems)

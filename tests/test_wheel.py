@@ -8,7 +8,8 @@ temporary folder far from the repository:
 
 * every module of ``optlib/`` (and every data file) is in the wheel;
 * everything the chapters import imports, from the installed copy;
-* an exercise check runs and a static exploration renders with its script;
+* an exercise check runs, and a static exploration renders with the script
+  that ships as package data (``optlib/explore/static.js``);
 * the distribution is ``optlib-textbook`` (``optlib`` on the package index is
   an unrelated project), with a license.
 
@@ -129,6 +130,9 @@ assert {str(REPO)!r} not in str(where), where
 assert "{DIST}" in importlib.metadata.packages_distributions()["optlib"]
 feedback = exercises.check("1.1", 2 / 25)      # the stability limit 2/λ_max of Quadratic()
 assert feedback.correct, feedback
+html = explore.EMAExplorer(betas=(0.5, 0.9), steps=20, lags=10).static_html()
+script = (where.parent / "explore" / "static.js").read_text()
+assert script.strip().splitlines()[-1] in html and "<svg" in html
 print("ok", len(modules))
 """
     result = subprocess.run([installed, "-c", script], capture_output=True, text=True,

@@ -50,6 +50,3 @@ __all__ = [
 #: static HTML view (the book build sets it): ``"OPTLIB_STATIC_EXPLORATIONS"``.
 STATIC_ONLY_ENV = _settings.STATIC_EXPLORATIONS
 
-# The old private name of format_value, kept while optlib.network still imports it.
-_fmt = format_value
-

@@ -111,7 +111,6 @@ def test_format_value_is_three_significant_digits_or_a_dash():
     assert format_value(np.float64(1234.5)) == "1.23e+03"
     assert format_value(np.array(7)) == "7"
     assert format_value(float("inf")) == format_value(np.nan) == "—"
-    assert optlib.explore._fmt is format_value      # the old private name, for optlib.network
     for bad in ("0.1", None, [1.0, 2.0], True):
         with pytest.raises(TypeError, match="x"):
             format_value(bad)

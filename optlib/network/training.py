@@ -19,12 +19,15 @@ so in their :class:`History`; no ``RuntimeWarning`` reaches the reader. Data wit
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
 from .. import _settings
+from .._engine import NonFiniteWarning
 from .._validate import describe, flag, instance, real, reals, whole
 from ..optimizers import Optimizer
 from .data import Digits, check_split
@@ -237,9 +240,14 @@ def _loop(model: MLP, optimizer, data: Digits, epochs, batch_size, seed, params,
         return bool(np.isfinite(curves[0, e]) and curves[0, e] <= max_loss)
 
     # Overflow on the way to a divergence is expected, and detected below (a non-finite
-    # or too large loss): it must not reach the reader as a RuntimeWarning.
+    # or too large loss): it must not reach the reader as a RuntimeWarning, nor as the
+    # optimizer's NonFiniteWarning (the History records the divergence).
+    @contextlib.contextmanager
     def quiet():
-        return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonFiniteWarning)
+            yield
 
     optimizer.reset()
     with quiet():

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from rates import fitted_rate
 
 import optlib
 from optlib import GradientDescent, analysis, run
@@ -25,16 +26,6 @@ def eigen_coordinates(points, objective):
     """
     lam, vecs = np.linalg.eigh(objective.hessian)
     return (np.asarray(points) - objective.minimum) @ vecs, lam
-
-
-def fitted_rate(distances, skip, floor):
-    """Least-squares slope of log(distance) against t, for t >= skip and distance > floor·d0."""
-    d = np.asarray(distances)
-    t = np.arange(d.size)
-    use = (t >= skip) & np.isfinite(d) & (d > floor * d[0])
-    assert use.sum() >= 50, "too few points for a fit"
-    slope = np.polyfit(t[use], np.log(d[use]), 1)[0]
-    return math.exp(slope)
 
 
 # --------------------------------------------------------------------------

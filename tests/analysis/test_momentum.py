@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from rates import fitted_rate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,16 +25,6 @@ CURV = (1.0, 25.0)
 KAPPA = 25.0
 betas = st.floats(min_value=0.0, max_value=0.97)
 curvatures = st.floats(min_value=0.1, max_value=50.0)
-
-
-def fitted_rate(distances, skip, floor):
-    """Least-squares slope of log(distance) against t, for t >= skip and distance > floor·d0."""
-    d = np.asarray(distances)
-    t = np.arange(d.size)
-    use = (t >= skip) & np.isfinite(d) & (d > floor * d[0])
-    assert use.sum() >= 50, "too few points for a fit"
-    slope = np.polyfit(t[use], np.log(d[use]), 1)[0]
-    return math.exp(slope)
 
 
 def momentum_run_1d(lr, beta, lam, w0, v0):

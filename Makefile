@@ -8,7 +8,7 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: book test bench lab serve clean torch venv notebooks
+.PHONY: book test claims bench lab serve clean torch venv notebooks
 
 venv: $(STAMP)
 
@@ -28,6 +28,11 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval --nbval-current-env $(NOTEBOOKS))
+
+# The numbers of the prose: declared as results or inputs, and results right at their printed
+# precision (seconds; no notebook is executed). `make test` runs it too (tests/test_claims.py).
+claims: $(STAMP)
+	$(BIN)/python scripts/claims.py
 
 # `make bench` runs every benchmark; `make bench BENCH="steps book"` only those.
 bench: $(STAMP)

@@ -105,3 +105,20 @@ def test_every_prose_number_of_a_declared_chapter_is_right(path):
           f"{report.structural} structural")
     assert report.checked > 0
     assert not report.problems, "\n".join(report.problems)
+
+
+def test_a_result_can_be_read_from_a_stored_output(tmp_path):
+    """Results of long computations (a training run) are read from the stored outputs."""
+    nb = {"metadata": {"claims_setup": ""}, "nbformat": 4, "nbformat_minor": 5, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": "print(...)", "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "test accuracy 0.9612\n"}]},
+        {"cell_type": "markdown", "source": "The network reaches 96.1 % on the test set.",
+         "metadata": {"claims": {"results": [["96.1%", "num(0, r'accuracy ([\\d.]+)')"]]}}},
+    ]}
+    path = tmp_path / "09_x.ipynb"
+    path.write_text(json.dumps(nb))
+    report = claims.check(path)
+    assert report.checked == 1 and not report.problems, report.problems
+    nb["cells"][1]["source"] = "The network reaches 96.3 % on the test set."
+    path.write_text(json.dumps(nb))
+    assert any("gives 0.9612" in p for p in claims.check(path).problems)

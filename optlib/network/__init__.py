@@ -19,7 +19,10 @@ optimizer of the book. Everything is plain numpy, float64. One idea per module:
   :func:`sharpness` (chapter 1's :math:`\lambda_{\max}`), and whether a run is
   erratic (:func:`perturb_ulps`, :func:`shadow_distance`, :func:`erratic`);
 * ``optlib.network.exploration`` — :class:`LearningRateExplorer`: a
-  learning-rate slider over precomputed training curves of several optimizers.
+  learning-rate slider over precomputed training curves of several optimizers;
+* ``optlib.network.selection`` — a fair comparison: :func:`validation_split`,
+  :func:`tune_learning_rate` (the same budget for every optimizer, judged on
+  validation data), :func:`repeat_runs` (several seeds, the test set once).
 
 The library never prints. Training runs that diverge stop quietly and say so in
 their :class:`History`. Bad input raises ``TypeError`` or ``ValueError`` naming
@@ -33,6 +36,7 @@ from .diagnostics import (
     ERRATIC_DISTANCE, erratic, gradient_check, perturb_ulps, shadow_distance, sharpness,
 )
 from .exploration import LearningRateExplorer
+from .selection import Repeats, Tuning, repeat_runs, tune_learning_rate, validation_split
 from .model import ACTIVATIONS, MLP, one_blas_thread
 from .training import (
     QUIET_ENV, History, check_factories, compare_optimizers, lr_sweep, minibatches,
@@ -70,4 +74,10 @@ __all__ = [
     "ERRATIC_DISTANCE",
     # exploration
     "LearningRateExplorer",
+    # a fair comparison
+    "validation_split",
+    "tune_learning_rate",
+    "Tuning",
+    "repeat_runs",
+    "Repeats",
 ]

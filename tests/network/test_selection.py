@@ -1,0 +1,89 @@
+"""optlib.network.selection: a validation split, the same tuning budget, several seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optlib import Adam, GradientDescent
+from optlib.network import (MLP, Digits, repeat_runs, train, tune_learning_rate,
+                            validation_split)
+
+SMALL = dict(sizes=(64, 8, 10), epochs=2, batch_size=64)
+
+
+def test_validation_is_carved_from_the_training_data_only(small_data):
+    part = validation_split(small_data, fraction=0.25, seed=3)
+    assert part.X_test.shape[0] == 75 and part.X_train.shape[0] == 225
+    rows = {row.tobytes() for row in small_data.X_train}
+    assert all(r.tobytes() in rows for r in np.concatenate([part.X_train, part.X_test]))
+    test_rows = {row.tobytes() for row in small_data.X_test} - rows
+    assert not any(r.tobytes() in test_rows for r in part.X_test)
+    together = np.concatenate([part.y_train, part.y_test])
+    assert sorted(together.tolist()) == sorted(small_data.y_train.tolist())
+    again = validation_split(small_data, fraction=0.25, seed=3)
+    assert np.array_equal(again.X_test, part.X_test)
+    assert not np.array_equal(validation_split(small_data, 0.25, seed=4).y_test, part.y_test)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(fraction=0.0), ValueError), (dict(fraction=1.0), ValueError),
+    (dict(fraction="0.2"), TypeError), (dict(seed=-1), ValueError), (dict(seed=0.5), TypeError),
+])
+def test_validation_split_rejects_bad_arguments(small_data, kwargs, error):
+    with pytest.raises(error):
+        validation_split(small_data, **kwargs)
+
+
+def test_tuning_never_sees_the_test_set(small_data):
+    """The choice is the same whatever the real test set holds."""
+    other = Digits(small_data.X_train, small_data.y_train, small_data.X_test[::-1] * 0.5,
+                   small_data.y_test[::-1])
+    a = tune_learning_rate(lambda lr: Adam(lr=lr), [0.003, 0.03], validation_split(small_data),
+                           seeds=(0, 1), **SMALL)
+    b = tune_learning_rate(lambda lr: Adam(lr=lr), [0.003, 0.03], validation_split(other),
+                           seeds=(0, 1), **SMALL)
+    assert np.array_equal(a.val_loss, b.val_loss)
+
+
+def test_tuning_is_the_mean_final_validation_loss_of_independent_runs(small_data):
+    part = validation_split(small_data, seed=1)
+    lrs = [0.01, 0.1, 1e6]
+    tuning = tune_learning_rate(lambda lr: GradientDescent(lr=lr), lrs, part, seeds=(0, 2),
+                                **SMALL)
+    assert tuning.val_loss.shape == (2, 3)            # the budget: seeds x rates, all run
+    assert np.isinf(tuning.val_loss[:, 2]).all()      # diverged: an infinite loss
+    for i, seed in enumerate((0, 2)):                 # recomputed run by run
+        for j, lr in enumerate(lrs[:2]):
+            h = train(MLP(sizes=(64, 8, 10), seed=seed), GradientDescent(lr=lr), part,
+                      epochs=2, batch_size=64, seed=seed, progress=False)
+            assert tuning.val_loss[i, j] == h.test_loss[-1]
+    mean = tuning.val_loss.mean(axis=0)
+    assert tuning.best_lr == lrs[int(np.argmin(mean))]
+
+
+def test_tuning_rejects_repeated_rates_and_bad_factories(small_data):
+    with pytest.raises(ValueError, match="distinct"):
+        tune_learning_rate(lambda lr: Adam(lr=lr), [0.1, 0.1], small_data, **SMALL)
+    with pytest.raises(TypeError, match="make"):
+        tune_learning_rate("Adam", [0.1], small_data, **SMALL)
+    with pytest.raises(TypeError, match="optimizer"):
+        tune_learning_rate(lambda lr: lr, [0.1], small_data, **SMALL)
+    with pytest.raises(ValueError, match="seeds"):
+        tune_learning_rate(lambda lr: Adam(lr=lr), [0.1], small_data, seeds=(1, 1), **SMALL)
+
+
+def test_every_rate_diverging_is_an_error_not_a_choice(small_data):
+    tuning = tune_learning_rate(lambda lr: GradientDescent(lr=lr), [1e6, 1e7], small_data,
+                                seeds=(0,), **SMALL)
+    with pytest.raises(ValueError, match="every learning rate diverged"):
+        tuning.best_lr
+
+
+def test_repeats_report_the_mean_and_spread_of_the_final_test_accuracy(small_data):
+    repeats = repeat_runs(lambda: Adam(lr=0.01), small_data, seeds=(0, 1, 2), **SMALL)
+    accuracy = [h.test_accuracy[-1] for h in repeats.histories]
+    assert repeats.test_accuracy.tolist() == accuracy
+    assert repeats.mean == pytest.approx(np.mean(accuracy))
+    assert repeats.std == pytest.approx(np.std(accuracy, ddof=1))
+    assert len({h.seed for h in repeats.histories}) == 3

@@ -856,8 +856,11 @@ class Adam(Optimizer):
       and the gradient is used as it is.
 
     With ``amsgrad=True``, :math:`v_{\max} \leftarrow \max(v_{\max}, v)` and
-    :math:`v_{\max}` replaces :math:`v` in the step, so the per-parameter step size
-    never grows.
+    :math:`v_{\max}` replaces :math:`v` in the step (bias-corrected like :math:`v`), so
+    :math:`v_{\max}` never decreases. The per-parameter step size
+    :math:`\alpha\sqrt{1-\beta_2^t}/\sqrt{v_{\max}}` can still grow with :math:`t`, by up to
+    a factor :math:`1/\sqrt{1-\beta_2}`; only in Reddi et al.'s AMSGrad, which has no bias
+    correction, does it never grow (for a non-increasing :math:`\alpha`).
 
     Args:
         lr: learning rate :math:`\alpha > 0` (default 1e-3).

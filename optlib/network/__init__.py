@@ -36,7 +36,9 @@ from .diagnostics import (
     ERRATIC_DISTANCE, erratic, gradient_check, perturb_ulps, shadow_distance, sharpness,
 )
 from .exploration import LearningRateExplorer
-from .selection import Repeats, Tuning, repeat_runs, tune_learning_rate, validation_split
+from .selection import (
+    TOLERANCE, Repeats, Tuning, repeat_runs, tune_learning_rate, validation_split,
+)
 from .model import ACTIVATIONS, MLP, one_blas_thread
 from .training import (
     QUIET_ENV, History, check_factories, compare_optimizers, lr_sweep, minibatches,
@@ -80,4 +82,5 @@ __all__ = [
     "Tuning",
     "repeat_runs",
     "Repeats",
+    "TOLERANCE",
 ]

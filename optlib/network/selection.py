@@ -25,13 +25,18 @@ from typing import Callable
 
 import numpy as np
 
-from .._validate import instance, real, reals, whole
+from .._validate import flag, instance, real, reals, whole
 from ..optimizers import Optimizer
 from .data import Digits, check_split
 from .model import MLP
 from .training import History, train
 
-__all__ = ["validation_split", "Tuning", "tune_learning_rate", "Repeats", "repeat_runs"]
+__all__ = ["validation_split", "Tuning", "tune_learning_rate", "Repeats", "repeat_runs",
+           "TOLERANCE"]
+
+#: Mean validation losses within this fraction of the lowest one count as a tie, which
+#: the smallest of the tied learning rates wins (:attr:`Tuning.best_index`).
+TOLERANCE = 0.02
 
 
 def validation_split(data, fraction: float = 0.2, seed: int = 0) -> Digits:
@@ -84,12 +89,18 @@ def _seeds(seeds) -> tuple[int, ...]:
     return values
 
 
-def _run(make_optimizer, data, seed, sizes, activation, epochs, batch_size, label) -> History:
+def _run(make_optimizer, data, seed, sizes, activation, epochs, batch_size, label,
+         shadow=False) -> History:
     optimizer = make_optimizer()
     instance("the optimizer factory's result", optimizer, Optimizer, "an optlib optimizer")
     model = MLP(sizes=sizes, activation=activation, seed=seed)
     return train(model, optimizer, data, epochs=epochs, batch_size=batch_size, seed=seed,
-                 progress=False, label=label)
+                 progress=False, label=label, shadow=shadow)
+
+
+def _choice(mean, lrs, tolerance) -> int:
+    good = np.flatnonzero(mean <= (1.0 + tolerance) * np.min(mean))
+    return int(good[np.argmin(lrs[good])])
 
 
 @dataclass(frozen=True)
@@ -102,12 +113,17 @@ class Tuning:
         seeds: the seeds, one run per seed and rate.
         val_loss: the final validation loss of each run, shape ``(S, L)``;
             ``inf`` where the run diverged.
+        tolerance: the relative margin of a tie (:data:`TOLERANCE`).
+        shadow_val_loss: with ``shadow=True``, the same for every run's shadow (its
+            start one ulp away); else None.
     """
 
     label: str
     lrs: np.ndarray
     seeds: tuple
     val_loss: np.ndarray
+    tolerance: float = TOLERANCE
+    shadow_val_loss: np.ndarray | None = None
 
     @property
     def mean_val_loss(self) -> np.ndarray:
@@ -116,11 +132,26 @@ class Tuning:
 
     @property
     def best_index(self) -> int:
-        """The index of the rate with the lowest mean validation loss."""
+        """The index of the chosen rate: the *smallest* rate whose mean validation loss
+        is within ``tolerance`` (relative) of the lowest one.
+
+        Rates that are as good as the best within that margin are a tie: the smaller
+        one keeps a distance from the cliff where training breaks down, and the
+        choice does not hinge on the last digits of two nearly equal losses.
+        """
         mean = self.mean_val_loss
         if not np.isfinite(mean).any():
             raise ValueError(f"every learning rate diverged for {self.label!r}: try smaller ones")
-        return int(np.argmin(mean))
+        return _choice(mean, self.lrs, self.tolerance)
+
+    @property
+    def reproducible(self) -> bool:
+        """Whether the shadow runs, one ulp away, make the same choice (with
+        ``shadow=True`` only): a choice that hangs on an erratic run would not."""
+        if self.shadow_val_loss is None:
+            raise ValueError(f"Tuning {self.label!r} has no shadow runs: tune with shadow=True")
+        return _choice(self.shadow_val_loss.mean(axis=0), self.lrs,
+                       self.tolerance) == self.best_index
 
     @property
     def best_lr(self) -> float:
@@ -130,8 +161,8 @@ class Tuning:
 
 def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(0, 1, 2),
                        sizes=(64, 32, 10), activation: str = "relu", epochs: int = 20,
-                       batch_size: int = 64, label: str = "") -> Tuning:
-    r"""Choose a learning rate on validation data: the lowest mean final validation loss.
+                       batch_size: int = 64, label: str = "", shadow: bool = False) -> Tuning:
+    r"""Choose a learning rate on validation data by the mean final validation loss.
 
     Each rate is trained once per seed, from ``MLP(sizes, activation, seed=s)``'s
     initial weights with mini-batch order ``s``, for ``epochs`` epochs; a run that
@@ -145,9 +176,11 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
             validation set).
         seeds, sizes, activation, epochs, batch_size: the runs' settings.
         label: the optimizer's name, for the result.
+        shadow: also train every run's shadow (see :attr:`Tuning.reproducible`).
 
     Returns:
-        A :class:`Tuning`.
+        A :class:`Tuning`; its :attr:`~Tuning.best_lr` is the smallest rate whose mean
+        validation loss is within :data:`TOLERANCE` of the lowest.
     """
     lrs = reals("lrs", lrs, low=0.0, low_inclusive=False, ndim=1)
     if len(np.unique(lrs)) != lrs.size:
@@ -155,14 +188,22 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
     seeds = _seeds(seeds)
     if not callable(make):
         raise TypeError(f"make must be a function lr -> optimizer, got make={make!r}")
+    shadow = flag("shadow", shadow)
     losses = np.empty((len(seeds), lrs.size))
+    shadows = np.empty_like(losses) if shadow else None
     for i, seed in enumerate(seeds):
         for j, lr in enumerate(lrs):
             h = _run(lambda: make(float(lr)), data, seed, sizes, activation, epochs,
-                     batch_size, label)
-            final = h.test_loss[-1]
-            losses[i, j] = np.inf if h.diverged or not np.isfinite(final) else final
-    return Tuning(label=label, lrs=lrs, seeds=seeds, val_loss=losses)
+                     batch_size, label, shadow)
+            losses[i, j] = _final_loss(h)
+            if shadow:
+                shadows[i, j] = _final_loss(h.shadow)
+    return Tuning(label=label, lrs=lrs, seeds=seeds, val_loss=losses, shadow_val_loss=shadows)
+
+
+def _final_loss(h: History) -> float:
+    final = h.test_loss[-1]
+    return np.inf if h.diverged or not np.isfinite(final) else float(final)
 
 
 @dataclass(frozen=True)
@@ -192,10 +233,16 @@ class Repeats:
         """The sample standard deviation of the final test accuracy over the seeds."""
         return float(np.std(self.test_accuracy, ddof=1)) if len(self.histories) > 1 else 0.0
 
+    @property
+    def erratic(self) -> int:
+        """How many of the runs are erratic (their shadow, one ulp away, ends elsewhere);
+        trained with ``shadow=True`` only."""
+        return sum(h.erratic for h in self.histories)
+
 
 def repeat_runs(make: Callable[[], Optimizer], data, *, seeds=(0, 1, 2, 3, 4),
                 sizes=(64, 32, 10), activation: str = "relu", epochs: int = 20,
-                batch_size: int = 64, label: str = "") -> Repeats:
+                batch_size: int = 64, label: str = "", shadow: bool = False) -> Repeats:
     """Train one setting with several seeds on the whole training set; test once.
 
     Args:
@@ -204,6 +251,8 @@ def repeat_runs(make: Callable[[], Optimizer], data, *, seeds=(0, 1, 2, 3, 4),
             epoch; :attr:`Repeats.test_accuracy` reads only that value).
         seeds, sizes, activation, epochs, batch_size, label: as in
             :func:`tune_learning_rate`.
+        shadow: also train each run's shadow (:func:`~optlib.network.train`), so that
+            :attr:`Repeats.erratic` can tell whether the numbers reproduce.
 
     Returns:
         A :class:`Repeats`.
@@ -211,6 +260,6 @@ def repeat_runs(make: Callable[[], Optimizer], data, *, seeds=(0, 1, 2, 3, 4),
     if not callable(make):
         raise TypeError(f"make must be a function () -> optimizer, got make={make!r}")
     seeds = _seeds(seeds)
-    runs = tuple(_run(make, data, seed, sizes, activation, epochs, batch_size, label)
+    runs = tuple(_run(make, data, seed, sizes, activation, epochs, batch_size, label, shadow)
                  for seed in seeds)
     return Repeats(label=label, histories=runs)

@@ -87,3 +87,31 @@ def test_repeats_report_the_mean_and_spread_of_the_final_test_accuracy(small_dat
     assert repeats.mean == pytest.approx(np.mean(accuracy))
     assert repeats.std == pytest.approx(np.std(accuracy, ddof=1))
     assert len({h.seed for h in repeats.histories}) == 3
+
+
+def test_a_near_tie_goes_to_the_smaller_rate():
+    """Mean losses within TOLERANCE of the best are a tie, won by the smallest rate."""
+    from optlib.network import TOLERANCE, Tuning
+
+    losses = np.array([[0.30, 0.1081, 0.1080, 0.5], [0.30, 0.1083, 0.1082, 0.5]])
+    tuning = Tuning("x", np.array([0.5, 1.0, 2.0, 4.0]), (0, 1), losses)
+    assert tuning.best_lr == 1.0                          # not 2.0, 0.1 % better
+    far = Tuning("x", np.array([0.5, 1.0, 2.0]), (0,), np.array([[0.2, 0.13, 0.12]]))
+    assert (0.13 / 0.12 - 1) > TOLERANCE and far.best_lr == 2.0
+
+
+def test_repeats_count_erratic_runs(small_data):
+    repeats = repeat_runs(lambda: Adam(lr=0.01), small_data, seeds=(0, 1), shadow=True, **SMALL)
+    assert repeats.erratic == 0
+    with pytest.raises(ValueError, match="shadow"):
+        repeat_runs(lambda: Adam(lr=0.01), small_data, seeds=(0,), **SMALL).erratic
+
+
+def test_a_tuning_with_shadows_says_whether_its_choice_reproduces(small_data):
+    tuning = tune_learning_rate(lambda lr: Adam(lr=lr), [0.003, 0.03], small_data, seeds=(0,),
+                                shadow=True, **SMALL)
+    assert tuning.shadow_val_loss.shape == tuning.val_loss.shape
+    assert tuning.reproducible
+    with pytest.raises(ValueError, match="shadow"):
+        tune_learning_rate(lambda lr: Adam(lr=lr), [0.003], small_data, seeds=(0,),
+                           **SMALL).reproducible

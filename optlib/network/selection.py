@@ -113,7 +113,7 @@ class Tuning:
         seeds: the seeds, one run per seed and rate.
         val_loss: the final validation loss of each run, shape ``(S, L)``;
             ``inf`` where the run diverged.
-        tolerance: the relative margin of a tie (:data:`TOLERANCE`).
+        tolerance: the relative margin of a tie (:data:`~optlib.network.TOLERANCE`).
         shadow_val_loss: with ``shadow=True``, the same for every run's shadow (its
             start one ulp away); else None.
     """
@@ -132,7 +132,7 @@ class Tuning:
 
     @property
     def best_index(self) -> int:
-        """The index of the chosen rate: the *smallest* rate whose mean validation loss
+        """The index of the chosen rate, the *smallest* rate whose mean validation loss
         is within ``tolerance`` (relative) of the lowest one.
 
         Rates that are as good as the best within that margin are a tie: the smaller
@@ -180,7 +180,7 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
 
     Returns:
         A :class:`Tuning`; its :attr:`~Tuning.best_lr` is the smallest rate whose mean
-        validation loss is within :data:`TOLERANCE` of the lowest.
+        validation loss is within :data:`~optlib.network.TOLERANCE` of the lowest.
     """
     lrs = reals("lrs", lrs, low=0.0, low_inclusive=False, ndim=1)
     if len(np.unique(lrs)) != lrs.size:

@@ -28,7 +28,7 @@ import numpy as np
 from .._validate import flag, instance, real, reals, whole
 from ..optimizers import Optimizer
 from .data import Digits, check_split
-from .model import MLP
+from .model import MLP, one_blas_thread
 from .training import History, train
 
 __all__ = ["validation_split", "Tuning", "tune_learning_rate", "Repeats", "repeat_runs",
@@ -94,8 +94,9 @@ def _run(make_optimizer, data, seed, sizes, activation, epochs, batch_size, labe
     optimizer = make_optimizer()
     instance("the optimizer factory's result", optimizer, Optimizer, "an optlib optimizer")
     model = MLP(sizes=sizes, activation=activation, seed=seed)
-    return train(model, optimizer, data, epochs=epochs, batch_size=batch_size, seed=seed,
-                 progress=False, label=label, shadow=shadow)
+    with one_blas_thread():         # the same bits whatever the machine's thread count
+        return train(model, optimizer, data, epochs=epochs, batch_size=batch_size, seed=seed,
+                     progress=False, label=label, shadow=shadow)
 
 
 def _choice(mean, lrs, tolerance) -> int:

@@ -30,8 +30,11 @@ and the book; the prose stays plain text)::
 
 and the notebook's metadata ``claims_setup`` holds Python run once per chapter
 before the expressions (``bowl = Quadratic()``). In expressions: ``np``, ``math``,
-``optlib`` and its public names, ``out(i)`` (the stored text output of cell ``i``)
-and ``num(i, pattern, group=1)`` (a number found in it).
+``optlib`` and its public names, ``out(i)`` (the stored text output of cell ``i``),
+``num(i, pattern, group=1)`` (a number found in it), ``nums(i, pattern)`` (all of
+them), and ``at_least(value, bound)`` / ``at_most(value, bound)`` for a bound the
+prose states ("above 99 %": ``at_least(min(accuracies), 0.99)`` gives 0.99 exactly
+when the bound holds, and the value that breaks it otherwise).
 
 A chapter whose metadata has no ``claims_setup`` key and no cell with ``claims`` is
 reported as *not declared yet* (with its count of numbers), and fails with
@@ -230,8 +233,24 @@ def namespace(nb) -> dict:
             raise ValueError(f"pattern {pattern!r} not found in the output of cell {i}")
         return _value(m.group(group))
 
+    def nums(i: int, pattern: str, group: int = 1) -> list[float]:
+        found = [_value(m.group(group)) for m in re.finditer(pattern, out(i))]
+        if not found:
+            raise ValueError(f"pattern {pattern!r} not found in the output of cell {i}")
+        return found
+
+    def at_least(value, bound):
+        """``bound`` if ``value >= bound`` (the prose's "at least" / "above" holds), else
+        ``value`` (which then disagrees with the prose)."""
+        return bound if value >= bound else value
+
+    def at_most(value, bound):
+        """``bound`` if ``value <= bound``, else ``value``."""
+        return bound if value <= bound else value
+
     ns = {"np": np, "math": math, "optlib": optlib, "analysis": analysis,
-          "experiments": experiments, "out": out, "num": num, "run": optlib.run}
+          "experiments": experiments, "out": out, "num": num, "nums": nums,
+          "at_least": at_least, "at_most": at_most, "run": optlib.run}
     ns.update({name: getattr(objectives, name) for name in objectives.__all__})
     ns.update({name: getattr(optimizers, name) for name in optimizers.__all__})
     setup = nb.get("metadata", {}).get("claims_setup", "")

@@ -122,3 +122,16 @@ def test_a_result_can_be_read_from_a_stored_output(tmp_path):
     nb["cells"][1]["source"] = "The network reaches 96.3 % on the test set."
     path.write_text(json.dumps(nb))
     assert any("gives 0.9612" in p for p in claims.check(path).problems)
+
+
+def test_a_stated_bound_is_checked_as_a_bound(tmp_path):
+    nb = {"metadata": {"claims_setup": "accs = [0.9926, 0.9941, 1.0]"}, "nbformat": 4,
+          "nbformat_minor": 5, "cells": [
+              {"cell_type": "markdown", "source": "All reach a training accuracy above 99 %.",
+               "metadata": {"claims": {"results": [["99%", "at_least(min(accs), 0.99)"]]}}}]}
+    path = tmp_path / "09_x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert not claims.check(path).problems
+    nb["metadata"]["claims_setup"] = "accs = [0.9826, 0.9941, 1.0]"
+    path.write_text(json.dumps(nb))
+    assert any("gives 0.9826" in p for p in claims.check(path).problems)

@@ -32,7 +32,7 @@ test: $(STAMP)
 # The numbers of the prose: declared as results or inputs, and results right at their printed
 # precision (seconds; no notebook is executed). `make test` runs it too (tests/test_claims.py).
 claims: $(STAMP)
-	$(BIN)/python scripts/claims.py
+	$(BIN)/python scripts/claims.py --strict
 
 # `make bench` runs every benchmark; `make bench BENCH="steps book"` only those.
 bench: $(STAMP)

@@ -339,8 +339,9 @@ def test_notation_gd_factors_are_the_absolute_values_of_r():
 
 
 def test_notation_steps_to_takes_an_absolute_loss_gap_not_a_factor():
-    """notation.md: Trajectory.steps_to(tol) is the first t with f(w_t) − f* ≤ tol, an absolute
-    bound; gd_steps_to_tolerance's tol is the factor by which the distance must shrink."""
+    """notation.md: Trajectory.steps_to(gap) is the first t with f(w_t) − f* ≤ gap, an absolute
+    bound on the loss gap; gd_steps_to_tolerance's tol is only a factor, the one by which the
+    distance must shrink (the book calls nothing else tol)."""
     import optlib
     from optlib.objectives import Quadratic
 
@@ -368,3 +369,52 @@ def test_w1_travels_at_about_alpha_while_its_distance_more_than_halves():
     assert round(abs(w1[10]), 1) == 6.3 and round(abs(w1[50]), 1) == 2.8
     assert not lengths[9:50].max() / lengths[9:50].min() < 1.1     # false version: "constant"
     assert int(np.argmax(np.abs(w1) < 0.05)) in range(95, 106)     # arrives near t = 100
+
+
+# ---------------------------------------------------------------------------------------------
+# β > 0 ends in the bounce; β = 0 (sign descent) does not
+# ---------------------------------------------------------------------------------------------
+def test_every_beta_above_0_ends_in_the_bounce_beta_0_does_not():
+    """"With a constant α and β > 0 RMSprop ends bouncing with amplitude α/2 − ε/λᵢ ... β only
+    shapes the way there" (summary, learning goal 4, the bounce section). The old text said it
+    of every β; with β = 0 (sign descent) the run ends hopping between the last two points of
+    its walk, which depend on the start (exercise 3.7)."""
+    hess, w0, _ = bowl()
+    betas = (0.1, 0.5, 0.9, 0.99)
+    for beta in betas:
+        points, _ = rmsprop(hess, w0, 0.1, 20_000, beta=beta)
+        assert np.allclose(np.abs(points[-2:, 0]), 0.05, rtol=1e-6), beta
+    points, _ = rmsprop(hess, w0, 0.1, 20_000, beta=0.0)
+    ends = np.abs(points[-2:, 0])
+    assert not np.allclose(ends, 0.05, rtol=1e-3)           # false version: "every β"
+    # ... yet it is a two-cycle too: its points repeat every second step
+    assert np.allclose(np.sort(np.abs(points[-2:, 0, 0])), np.sort(np.abs(points[-4:-2, 0, 0])))
+
+
+def test_sign_descent_steps_are_alpha_up_to_eps_not_exactly():
+    """The exploration: "β = 0: s = g², every step is α·sign(g) up to ε" (the old text:
+    "exactly α·sign(g)"; the length is α|g|/(|g| + ε))."""
+    hess, w0, _ = bowl()
+    lr, eps = 0.1, 1e-8
+    points, _ = rmsprop(hess, w0, lr, 200, beta=0.0, eps=eps)
+    lengths = np.abs(np.diff(points[:, 0], axis=0))
+    g = np.abs(grad(hess, points[:-1, 0]))
+    assert np.allclose(lengths, lr * g / (g + eps), rtol=1e-12, atol=1e-15)
+    assert np.all(np.abs(lengths - lr) <= lr * eps / g + 1e-15)
+    assert not np.all(lengths == lr)                         # false version: "exactly"
+
+
+def test_the_line_fits_first_step_moves_w_and_b_equally_up_to_eps_not_exactly():
+    """"yet W and b both moved by 0.3162 (the same length up to the tiny ε)" (the old text:
+    "by exactly 0.3162"). The line fit's gradient at (−1, −1) is recomputed from its data."""
+    from optlib.objectives import LinearRegression
+
+    f = LinearRegression()
+    x, y = np.asarray(f.x, dtype=float), np.asarray(f.y, dtype=float)
+    residual = -1.0 * x - 1.0 - y
+    dW, db = np.mean(residual * x), np.mean(residual)   # f = mean(residual²)/2
+    lengths = [0.1 * abs(d) / (np.sqrt(0.1 * d * d) + 1e-8) for d in (dW, db)]
+    assert abs(dW) > 2.5 * abs(db)                        # "dW is almost three times db"
+    assert all(round(length, 4) == 0.3162 for length in lengths)
+    assert abs(lengths[0] - lengths[1]) < 1e-8
+    assert lengths[0] != lengths[1]                       # false version: "exactly"

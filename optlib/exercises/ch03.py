@@ -1,145 +1,220 @@
 r"""Exercises of chapter 3, *RMSprop* (``chapters/03_rmsprop.ipynb``).
 
-Every expected answer is computed with optlib (``optlib.analysis``, the optimizers,
-``optlib.run`` and ``optlib.experiments.settling_step``), never typed in, so the checks
-stay true if the library's conventions are ever changed together with the chapter.
+Every expected answer is computed with optlib (``optlib.Adagrad``, ``optlib.RMSprop``,
+``optlib.run``, ``optlib.analysis`` and the objectives), never typed in, so the checks stay
+true if the library's conventions are ever changed together with the chapter. The
+parameters are not the chapter's, so no answer is printed in its text.
 
-=====  =====================================================================  =========
-id     asks for                                                               answer
-=====  =====================================================================  =========
-3.1    Adagrad's 100th step on a constant gradient: its length and its        2 numbers
-       effective step size
-3.2    RMSprop's first and 100th step on a constant gradient (β = 0.99)       2 numbers
-3.3    the effective step sizes (W1, W2) RMSprop ends with on the bowl        2 numbers
-3.4    the ε inside the root that caps the step like ε = 1e-8 outside it      a number
-3.5    the learning rate of the gradient descent that RMSprop with a huge ε   a number
-       turns into
-3.6    aligned or rotated: where RMSprop settles sooner on a κ = 1000 bowl    a choice
-3.7    RMSprop's settling step on the axis-aligned κ = 1000 bowl              a number
-=====  =====================================================================  =========
+=====  ==========  ====================================================================  ===========
+id     level       asks for                                                              answer
+=====  ==========  ====================================================================  ===========
+3.1    warm-up     Adagrad (α = 0.3) on the constant gradient −4: the length of step     2 numbers
+                   49 and the exact distance covered in 49 steps (derivation)
+3.2    warm-up     (W₁, W₂, b) after 3 RMSprop steps (α = 0.05, β = 0.8) with given      3 numbers
+                   gradients, written by hand on a ``{"W", "b"}`` dict (implement it)
+3.3    core        the exact lengths of RMSprop's steps 1 and 8 on a constant gradient   2 numbers
+                   (α = 0.02, β = 0.95), bias included (derivation)
+3.4    core        after 200 gradients of 20, the first gradient of 0.5 from which       a count
+                   RMSprop's step (β = 0.95) is at least 0.99 α (derivation)
+3.5    core        the loss gap RMSprop (α = 0.1, ε = 1) ends at on ``Quadratic()``      a number
+                   (predict, then run)
+3.6    challenge   the bounce amplitudes (a₁, a₂) with ε = 10⁻³ *inside* the root,       2 numbers
+                   α = 0.13, on ``Quadratic()`` (derivation)
+3.7    challenge   sign descent (β = 0, α = 0.55) on ``Quadratic()``: the loss gaps      2 numbers
+                   after steps 100 and 101 (computation)
+=====  ==========  ====================================================================  ===========
+
+Counts are checked exactly (``rtol = atol = 0``), real numbers to ``rtol = 1e-4`` (an
+estimate such as 2α√t, α or α/2 is off by more).
 """
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from .. import analysis
-from ..experiments import settling_step
 from ..objectives import Quadratic
-from ..optimizers import RMSprop
+from ..optimizers import Adagrad, RMSprop
 from ..runs import run
 from . import Exercise, register
 
-#: α, step number and constant gradient of exercise 3.1
-ADAGRAD_LR, ADAGRAD_T, ADAGRAD_GRAD = 0.1, 100, 2.0
-#: α, β and the two step numbers of exercise 3.2
-BIAS_LR, BIAS_BETA, BIAS_STEPS = 0.01, 0.99, (1, 100)
-#: α of exercise 3.3 (default β and ε, on ``Quadratic()``)
-HOVER_LR = 0.1
-#: ε outside the root in exercise 3.4
-EPS_OUTSIDE = 1e-8
-#: α and ε of exercise 3.5
-BIG_EPS_LR, BIG_EPS = 50.0, 1000.0
-#: the bowl, rotation, learning rate, tolerance and run length of exercises 3.6 and 3.7
-SETTLE_CURVATURES, SETTLE_ANGLE = (1.0, 1000.0), math.pi / 4
-SETTLE_LR, SETTLE_FRACTION, SETTLE_STEPS = 0.05, 0.01, 4000
-WHERE = ("aligned", "rotated", "same")
+#: α, the constant gradient and the step number of exercise 3.1
+ADAGRAD_LR, ADAGRAD_GRAD, ADAGRAD_T = 0.3, -4.0, 49
+#: α, β, ε, start and the three gradients of exercise 3.2 (given, not computed from a loss)
+HAND_LR, HAND_BETA, HAND_EPS = 0.05, 0.8, 1e-8
+HAND_START = {"W": (0.6, -1.2), "b": 0.4}
+HAND_GRADS = ({"W": (1.5, -0.2), "b": 2.0},
+              {"W": (0.9, 0.1), "b": -0.5},
+              {"W": (-0.3, 0.4), "b": 0.8})
+#: α, β, the constant gradient and the two step numbers of exercise 3.3
+BIAS_LR, BIAS_BETA, BIAS_GRAD, BIAS_STEPS = 0.02, 0.95, 0.3, (1, 8)
+#: β, the large gradient and how long it lasts, the small gradient and the fraction of α (3.4)
+MEMORY_BETA, MEMORY_LARGE, MEMORY_STEPS, MEMORY_SMALL, MEMORY_FRACTION = 0.95, 20.0, 200, 0.5, 0.99
+#: α, ε and run length of exercise 3.5 (on ``Quadratic()``)
+EPS_LR, EPS_EPS, EPS_STEPS = 0.1, 1.0, 20_000
+#: α and ε (inside the root) of exercise 3.6 (on ``Quadratic()``)
+INSIDE_LR, INSIDE_EPS = 0.13, 1e-3
+#: α and the two step numbers of exercise 3.7 (β = 0, on ``Quadratic()``)
+SIGN_LR, SIGN_STEPS = 0.55, (100, 101)
 
 
-def _adagrad_step() -> tuple[float, float]:
-    """(length, effective step size) of Adagrad's step t on the constant gradient g."""
-    length = analysis.adagrad_constant_gradient_step(ADAGRAD_LR, ADAGRAD_T, grad=ADAGRAD_GRAD)
-    return (length, length / ADAGRAD_GRAD)
+def hand_params() -> dict:
+    """A fresh copy of exercise 3.2's parameters: {"W": array of 2, "b": 0-d array}."""
+    return {"W": np.array(HAND_START["W"]), "b": np.array(HAND_START["b"])}
 
 
-def _rmsprop_start() -> tuple[float, float]:
-    """Lengths of RMSprop's first and 100th steps on a constant gradient."""
-    return tuple(analysis.rmsprop_constant_gradient_step(BIAS_LR, BIAS_BETA, t)
+def hand_grads() -> list[dict]:
+    """Exercise 3.2's three gradients as dicts of arrays."""
+    return [{"W": np.array(g["W"]), "b": np.array(g["b"])} for g in HAND_GRADS]
+
+
+def _adagrad() -> tuple[float, float]:
+    """(length of step t, distance after t steps) of ``optlib.Adagrad`` on the constant gradient."""
+    opt, w = Adagrad(lr=ADAGRAD_LR), np.zeros(1)
+    for _ in range(ADAGRAD_T):
+        before = w[0]
+        opt.step(w, np.array([ADAGRAD_GRAD]))
+    return (float(abs(w[0] - before)), float(abs(w[0])))
+
+
+def _rmsprop_on_a_dict() -> tuple[float, float, float]:
+    """``optlib.RMSprop`` on the dict, fed the three given gradients: (W₁, W₂, b)."""
+    params = hand_params()
+    opt = RMSprop(lr=HAND_LR, beta=HAND_BETA, eps=HAND_EPS)
+    for grads in hand_grads():
+        opt.step(params, grads)
+    return (float(params["W"][0]), float(params["W"][1]), float(params["b"]))
+
+
+def _first_steps() -> tuple[float, float]:
+    """Lengths of RMSprop's steps 1 and 8 on a constant gradient (default ε)."""
+    return tuple(float(analysis.rmsprop_constant_gradient_step(BIAS_LR, BIAS_BETA, t,
+                                                               grad=BIAS_GRAD))
                  for t in BIAS_STEPS)
 
 
-def _settling(angle: float) -> float:
-    """RMSprop's settling step on the κ = 1000 bowl (∞ when it does not settle in the run)."""
-    bowl = Quadratic(curvatures=SETTLE_CURVATURES, angle=angle)
-    traj = run(RMSprop(lr=SETTLE_LR), bowl, bowl.start, SETTLE_STEPS)
-    steps = settling_step(traj, SETTLE_FRACTION)
-    return math.inf if steps < 0 else float(steps)
+def _memory() -> int:
+    """The k-th small gradient from which ``optlib.RMSprop``'s step is ≥ 0.99 α (and stays)."""
+    lr = 1.0
+    opt, w = RMSprop(lr=lr, beta=MEMORY_BETA), np.zeros(1)
+    for _ in range(MEMORY_STEPS):
+        opt.step(w, np.array([MEMORY_LARGE]))
+    k, lengths = 0, []
+    while True:                       # the steps grow monotonically toward α after the switch
+        k += 1
+        before = w[0]
+        opt.step(w, np.array([MEMORY_SMALL]))
+        if abs(w[0] - before) >= MEMORY_FRACTION * lr:
+            return k
 
 
-def _where_sooner() -> str:
-    aligned, rotated = _settling(0.0), _settling(SETTLE_ANGLE)
-    return "same" if aligned == rotated else ("aligned" if aligned < rotated else "rotated")
+def _eps_one() -> float:
+    """The loss gap ``RMSprop(lr=0.1, eps=1)`` is at after 20 000 steps on ``Quadratic()``."""
+    bowl = Quadratic()
+    return float(run(RMSprop(lr=EPS_LR, eps=EPS_EPS), bowl, bowl.start, EPS_STEPS).losses[-1])
+
+
+def _inside_amplitudes() -> tuple[float, float]:
+    """Amplitudes of the two-cycle with ε inside the root: the a at which one step of size
+    ``analysis.rmsprop_step_size(α, (λa)², ε, eps_inside=True)`` carries W across 2a
+    (step size 2/λ), found by bisection on (0, α/2]; 0 where no such a exists."""
+    amplitudes = []
+    for lam in Quadratic().curvatures:
+        def excess(a):                # step length minus the distance 2a across the floor
+            return analysis.rmsprop_step_size(INSIDE_LR, (lam * a) ** 2, eps=INSIDE_EPS,
+                                              eps_inside=True) * lam * a - 2 * a
+        lo, hi = 0.0, INSIDE_LR / 2
+        if excess(hi / 2 ** 40) <= 0:   # the step size is below 2/λ even at s ≈ 0: converges
+            amplitudes.append(0.0)
+            continue
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
+        amplitudes.append(0.5 * (lo + hi))
+    return tuple(float(a) for a in amplitudes)
+
+
+def _sign_descent() -> tuple[float, float]:
+    """The loss gaps of ``RMSprop(lr=0.55, beta=0)`` on ``Quadratic()`` after steps 100, 101."""
+    bowl = Quadratic()
+    losses = run(RMSprop(lr=SIGN_LR, beta=0.0), bowl, bowl.start, max(SIGN_STEPS)).losses
+    return tuple(float(losses[t]) for t in SIGN_STEPS)
 
 
 register(
     Exercise(
         id="3.1",
-        question=f"Adagrad(lr={ADAGRAD_LR}) sees the same gradient g = {ADAGRAD_GRAD:g} at every "
-                 f"step. How far does its step {ADAGRAD_T} move the parameter, and what is its "
-                 "effective step size α/(√s + ε) then? Answer the pair (length, step size).",
-        expected=_adagrad_step,
-        rtol=1e-3,
-        hint="Hint: after t equal gradients the sum of squares is s = t·g², so the step is "
-             "α·g/(√t·|g|) = α/√t in length whatever g is; the step size is that divided by |g|.",
+        question=f"Adagrad(lr={ADAGRAD_LR}) sees the gradient g = {ADAGRAD_GRAD:g} at every step "
+                 f"from w₀ = 0. How long is its step {ADAGRAD_T}, and how far from w₀ is the "
+                 f"parameter after {ADAGRAD_T} steps (the exact sum, not 2α√t)? Answer the "
+                 "pair (step, distance).",
+        expected=_adagrad,
+        rtol=1e-4,
+        hint="Hint: after t equal gradients s = t·g², so step t is α/√t long whatever g is; "
+             "the distance is the sum of those lengths for t = 1 … 49, which 2α√t "
+             "overestimates.",
     ),
     Exercise(
         id="3.2",
-        question=f"RMSprop(lr={BIAS_LR}, beta={BIAS_BETA}) sees the same gradient at every step. "
-                 f"How long are its steps {BIAS_STEPS[0]} and {BIAS_STEPS[1]}? Answer the pair.",
-        expected=_rmsprop_start,
-        rtol=1e-3,
-        hint="Hint: s starts at 0, so after t steps s = (1 − βᵗ)·g² (chapter 2's bias), and the "
-             "step is α/√(1 − βᵗ) long: longer than α at the start.",
+        question=f"Write s_dW = β s_dW + (1 − β) dW², W = W − α dW/(√s_dW + ε) and the same for "
+                 f"b, with α = {HAND_LR}, β = {HAND_BETA}, ε = {HAND_EPS:g}, s = 0 at the start, "
+                 f"on params = {HAND_START} and apply the three given gradients. Answer "
+                 "(W[0], W[1], b) after the third step.",
+        expected=_rmsprop_on_a_dict,
+        rtol=1e-4,
+        hint="Hint: update s first, then divide by its root; s weights the new square by "
+             "1 − β (not β) and starts at 0; every entry has its own s.",
     ),
     Exercise(
         id="3.3",
-        question=f"RMSprop(lr={HOVER_LR}) with the default β and ε runs for a long time on "
-                 "Quadratic() (λ₁ = 1, λ₂ = 25). What effective step sizes −ΔWᵢ/gᵢ does it end "
-                 "with along W1 and W2? Answer the pair (W1, W2).",
-        expected=lambda: tuple(analysis.rmsprop_hover(HOVER_LR, Quadratic()).effective_steps),
-        rtol=1e-3,
-        hint="Hint: it ends bouncing between +a and −a in each coordinate; one step must carry "
-             "Wᵢ across a distance 2a with a gradient λᵢ·a: the same condition as gradient "
-             "descent exactly at its stability limit in that coordinate.",
+        question=f"RMSprop(lr={BIAS_LR}, beta={BIAS_BETA}) sees the same gradient g = "
+                 f"{BIAS_GRAD} at every step. How long exactly are its steps {BIAS_STEPS[0]} and "
+                 f"{BIAS_STEPS[1]}? Answer the pair.",
+        expected=_first_steps,
+        rtol=1e-4,
+        hint="Hint: s starts at 0, so after t equal gradients s = (1 − βᵗ)·g² and step t is "
+             "α/√(1 − βᵗ) long (up to ε) — longer than α, by a factor that depends on t.",
     ),
     Exercise(
         id="3.4",
-        question=f"RMSprop with ε = {EPS_OUTSIDE:g} outside the root (√s + ε) takes at most steps "
-                 "of size α/ε, when s = 0. Which ε *inside* the root (√(s + ε)) caps the step "
-                 "size at the same value?",
-        expected=lambda: (analysis.rmsprop_step_size(1.0, 0.0, eps=EPS_OUTSIDE)) ** -2,
-        rtol=1e-3,
-        hint="Hint: at s = 0 the step sizes are α/ε outside and α/√ε inside.",
+        question=f"RMSprop(beta={MEMORY_BETA}) sees g = {MEMORY_LARGE:g} for {MEMORY_STEPS} steps, "
+                 f"then g = {MEMORY_SMALL} for ever. From which small gradient k on (k = 1: the "
+                 f"first with g = {MEMORY_SMALL}) is its step at least {MEMORY_FRACTION} α? "
+                 "Answer the whole number k.",
+        expected=_memory,
+        rtol=0.0,
+        hint="Hint: after k small gradients s = βᵏ·s_old + (1 − βᵏ)·g², with s_old the average "
+             "after the first phase; the step is α·g/√s. Where old and new parts are equal the "
+             "step is still well below α.",
     ),
     Exercise(
         id="3.5",
-        question=f"RMSprop(lr={BIG_EPS_LR:g}, eps={BIG_EPS:g}) on Quadratic(), whose gradients "
-                 "are never larger than about 40, behaves almost exactly like gradient descent. "
-                 "With which learning rate?",
-        expected=lambda: analysis.rmsprop_step_size(BIG_EPS_LR, 0.0, eps=BIG_EPS),
-        rtol=1e-3,
-        hint="Hint: when √s ≪ ε the step α·g/(√s + ε) is about (α/ε)·g.",
+        question=f"RMSprop(lr={EPS_LR}, eps={EPS_EPS:g}) runs {EPS_STEPS} steps on Quadratic() "
+                 "(λ = 1, 25). Predict the loss gap f − f* it ends at.",
+        expected=_eps_one,
+        rtol=1e-4,
+        hint="Hint: a coordinate bounces with a = α/2 − ε/λᵢ if that is positive, and converges "
+             "(its step size capped at α/ε < 2/λᵢ) if it is not; f − f* = Σ λᵢaᵢ²/2.",
     ),
     Exercise(
         id="3.6",
-        question=f"On a bowl with curvatures {SETTLE_CURVATURES} (κ = 1000), does RMSprop"
-                 f"(lr={SETTLE_LR}) settle within {SETTLE_FRACTION:.0%} of its initial distance "
-                 "to the minimum sooner when the bowl is axis-aligned or when it is rotated by "
-                 f"45°? Answer one of {', '.join(WHERE)}.",
-        expected=_where_sooner,
-        choices=WHERE,
-        hint="Hint: per-coordinate step sizes can tell the steep direction from the flat one "
-             "only if each coordinate is one of them.",
+        question=f"RMSprop with ε = {INSIDE_EPS:g} inside the root, w ← w − α g/√(s + ε), "
+                 f"α = {INSIDE_LR}, β = 0.9, on Quadratic() (λ = 1, 25): the amplitudes (a₁, a₂) "
+                 "of the bounce it ends in.",
+        expected=_inside_amplitudes,
+        rtol=1e-4,
+        hint="Hint: in the bounce s = (λa)², and one step must carry W across 2a: "
+             "αλa/√(λ²a² + ε) = 2a. The formula α/2 − ε/λ is for ε outside the root.",
     ),
     Exercise(
         id="3.7",
-        question=f"How many steps does RMSprop(lr={SETTLE_LR}) need on the axis-aligned bowl "
-                 f"with curvatures {SETTLE_CURVATURES} until it stays within "
-                 f"{SETTLE_FRACTION:.0%} of its initial distance to the minimum "
-                 "(optlib.experiments.settling_step)?",
-        expected=lambda: _settling(0.0),
-        rtol=0.01,
-        hint="Hint: on an axis-aligned bowl each coordinate of RMSprop moves independently of "
-             "its curvature: the answer is the same as on Quadratic() from the same start.",
+        question=f"RMSprop(lr={SIGN_LR}, beta=0) on Quadratic() from its start (−8, 1.5): the "
+                 f"loss gaps f − f* after steps {SIGN_STEPS[0]} and {SIGN_STEPS[1]}. Answer the "
+                 "pair.",
+        expected=_sign_descent,
+        rtol=1e-4,
+        hint="Hint: with β = 0, s = g², so every step is α·sign(g) (up to ε): each coordinate "
+             "walks in steps of α from the start until it crosses 0 and then jumps back and "
+             "forth between its last two points — not necessarily ±α/2.",
     ),
 )

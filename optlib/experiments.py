@@ -36,17 +36,20 @@ def heavy_ball_points(objective, step, beta, w0, steps: int, nesterov: bool = Fa
     r"""Iterates of the classical heavy-ball or Nesterov method, written with positions only.
 
     A reference implementation of the textbook forms (no velocity buffer), to
-    check the equivalences with ``optlib.Momentum``. With :math:`w_{-1} = w_0`:
+    check the equivalences with ``optlib.Momentum``. Step :math:`t = 1, 2, \dots` uses the
+    gradient at the point before it, as in the book's :math:`g_t = \nabla f(w_{t-1})`;
+    with :math:`w_{-1} = w_0`:
 
     .. math::
 
         \text{heavy ball (Polyak 1964):}\quad
-        w_{t+1} = w_t - a\,\nabla f(w_t) + \beta\,(w_t - w_{t-1}),
+        w_t = w_{t-1} - a\,\nabla f(w_{t-1}) + \beta\,(w_{t-1} - w_{t-2}),
 
         \text{Nesterov (1983):}\quad
-        y_t = w_t + \beta\,(w_t - w_{t-1}), \qquad w_{t+1} = y_t - a\,\nabla f(y_t).
+        y_{t-1} = w_{t-1} + \beta\,(w_{t-1} - w_{t-2}), \qquad w_t = y_{t-1} - a\,\nabla f(y_{t-1}).
 
-    ``Momentum(lr=α, beta=β)`` visits exactly the heavy-ball points with
+    ``Momentum(lr=α, beta=β)`` (:math:`v_t = \beta v_{t-1} + (1-\beta) g_t`,
+    :math:`w_t = w_{t-1} - \alpha v_t`) visits exactly the heavy-ball points with
     :math:`a = \alpha(1-\beta)`; ``Momentum(lr=α, beta=β, nesterov=True)`` visits
     the look-ahead points :math:`y_t` of Nesterov's method with the same
     :math:`a` (for any differentiable :math:`f`). Along one eigendirection of a
@@ -148,11 +151,11 @@ class OnlineRun(NamedTuple):
     Attributes:
         x: the iterates :math:`x_1, \dots, x_{T+1}`, shape ``(T + 1,)``
             (``x[0]`` is the start :math:`x_1`).
-        grads: the gradients :math:`g_t = c_t` seen, shape ``(T,)``.
+        grads: the gradients :math:`g_t` seen (:math:`C` or :math:`-1`), shape ``(T,)``.
         moves: the optimizer's normalized step before the projection,
-            :math:`u_t = (x_t - y_{t+1})/\alpha_t` with :math:`y_{t+1}` the unprojected
-            point; for Adam :math:`u_t = \hat m_t / (\sqrt{\hat v_t} + \varepsilon)`,
-            for gradient descent :math:`u_t = g_t`. Shape ``(T,)``.
+            :math:`q_t = (x_t - y_{t+1})/\alpha_t` with :math:`y_{t+1}` the unprojected
+            point; for Adam :math:`q_t = \hat v_t / (\sqrt{\hat s_t} + \varepsilon)`,
+            for gradient descent :math:`q_t = g_t`. Shape ``(T,)``.
         average_regret: :math:`R_t / t` for :math:`t = 1, \dots, T`.
     """
 
@@ -170,36 +173,36 @@ def reddi_online_problem(optimizer, steps: int, C: float = 3.0, x0: float = 0.0,
 
     .. math::
 
-        f_t(x) = c_t\, x, \qquad c_t = \begin{cases} C & t \bmod 3 = 1 \\ -1 & \text{otherwise,}
+        f_t(x) = g_t\, x, \qquad g_t = \begin{cases} C & t \bmod 3 = 1 \\ -1 & \text{otherwise,}
         \end{cases}
         \qquad C > 2 ,
 
     so over every three steps the loss is :math:`(C - 2)\,x` and the best fixed
     point is :math:`x^* = -1`. At step :math:`t = 1, 2, \dots` the optimizer gets
-    :math:`g_t = c_t` at :math:`x_t`, steps with the learning rate
+    :math:`g_t = f_t'(x_t)` at :math:`x_t`, steps with the learning rate
     :math:`\alpha_t` (``schedule="sqrt"``: :math:`\alpha/\sqrt t` as in the paper;
     ``"constant"``: :math:`\alpha`), and the result is projected back onto
     :math:`\mathcal F`:
 
     .. math::
 
-        x_{t+1} = \operatorname{clip}\big(x_t - \alpha_t\, u_t,\ -1,\ 1\big),
+        x_{t+1} = \operatorname{clip}\big(x_t - \alpha_t\, q_t,\ -1,\ 1\big),
 
-    where :math:`u_t` is the optimizer's own normalized step (see
+    where :math:`q_t` is the optimizer's own normalized step (see
     :class:`OnlineRun`). The regret after :math:`t` steps compares with the best
     fixed point in hindsight,
 
     .. math::
 
-        R_t = \sum_{s=1}^{t} f_s(x_s) - \min_{x \in [-1, 1]} \sum_{s=1}^{t} f_s(x)
-            = \sum_{s=1}^{t} c_s x_s + \Big|\sum_{s=1}^{t} c_s\Big| .
+        R_t = \sum_{k=1}^{t} f_k(x_k) - \min_{x \in [-1, 1]} \sum_{k=1}^{t} f_k(x)
+            = \sum_{k=1}^{t} g_k x_k + \Big|\sum_{k=1}^{t} g_k\Big| .
 
     With :math:`\beta_1 = 0` and :math:`\beta_2 = 1/(1 + C^2)`, Adam forgets the
     rare large gradient :math:`C` within a step or two; its normalized steps
-    :math:`u_t` over one period sum to a negative number, so :math:`x` drifts to
+    :math:`q_t` over one period sum to a negative number, so :math:`x` drifts to
     :math:`+1`, the worst point, and :math:`R_t/t` does not go to 0. AMSGrad's
-    :math:`\max(\hat v, v)` remembers :math:`C^2`, the sum is positive and
-    :math:`x \to -1`.
+    running maximum :math:`s_{\max,t} = \max(s_{\max,t-1}, s_t)` of the second moment
+    remembers :math:`C^2`, the sum is positive and :math:`x \to -1`.
 
     Args:
         optimizer: an optlib optimizer with a scalar ``lr`` (:math:`\alpha`), e.g.

@@ -24,8 +24,12 @@ This module holds the update rules; the machinery they share -- the
 ``optlib._optimizer``, and the blocks, threads and all-or-nothing execution in
 ``optlib._engine``.
 
-In the equations below, :math:`g` is the gradient, :math:`t` the step count
-starting at 1, :math:`\alpha` the learning rate ``lr``.
+In the equations below, :math:`t` is the step count starting at 1, :math:`g_t` the
+gradient used by step :math:`t` (taken at the parameters before it,
+:math:`g_t = \nabla f(w_{t-1})`), :math:`\alpha` the learning rate ``lr``. The letters
+are the book's: :math:`v` is always an average of gradients (a first moment), :math:`s`
+an average or sum of squared gradients (a second moment), :math:`\delta` the weight
+decay ``weight_decay``; every average starts at zero, :math:`v_0 = s_0 = 0`.
 
 Large arrays. Once the state exists, ``step`` allocates no parameter-sized array:
 every update runs in place through numpy's ``out=`` into small work arrays. A
@@ -81,7 +85,7 @@ class GradientDescent(Optimizer):
 
     .. math::
 
-        w \leftarrow w - \alpha\, g
+        w_t = w_{t-1} - \alpha\, g_t
 
     Args:
         lr: learning rate :math:`\alpha > 0` (scalar or array broadcasting
@@ -119,18 +123,19 @@ class Momentum(Optimizer):
 
     .. math::
 
-        v \leftarrow \beta\, v + (1-\beta)\, g, \qquad w \leftarrow w - \alpha\, v
+        v_t = \beta\, v_{t-1} + (1-\beta)\, g_t, \qquad w_t = w_{t-1} - \alpha\, v_t
 
-    with :math:`v_0 = 0`. With ``nesterov=True`` the step looks ahead, using the
-    new :math:`v`:
+    with :math:`v_0 = 0` (chapter 2 writes it :math:`v_{dW} = \beta v_{dW} + (1-\beta)\,dW`,
+    :math:`W = W - \alpha v_{dW}`). With ``nesterov=True`` the step looks ahead, using the
+    new :math:`v_t`:
 
     .. math::
 
-        w \leftarrow w - \alpha\,\big(\beta\, v + (1-\beta)\, g\big)
+        w_t = w_{t-1} - \alpha\,\big(\beta\, v_t + (1-\beta)\, g_t\big)
 
     ``Momentum(lr=α, beta=β)`` is exactly Polyak's heavy ball
-    :math:`w_{t+1} = w_t - \alpha(1-\beta)\, g_t + \beta\,(w_t - w_{t-1})`; with
-    :math:`\beta = 0` it is gradient descent.
+    :math:`w_t = w_{t-1} - \alpha(1-\beta)\, g_t + \beta\,(w_{t-1} - w_{t-2})` (with
+    :math:`w_{-1} = w_0`); with :math:`\beta = 0` it is gradient descent.
 
     Args:
         lr: learning rate :math:`\alpha > 0`.
@@ -142,7 +147,7 @@ class Momentum(Optimizer):
         ``momentum_buffer``: :math:`v`.
 
     .. warning::
-        ``torch.optim.SGD(momentum=β)`` accumulates :math:`b \leftarrow \beta b + g`
+        ``torch.optim.SGD(momentum=β)`` accumulates :math:`b_t = \beta b_{t-1} + g_t`
         (no :math:`1-\beta`; :math:`b_1 = g_1`). Since :math:`v_t = (1-\beta)\, b_t`,
         ``SGD(lr=α(1−β), momentum=β)`` (``dampening=0``) takes exactly the steps of
         ``Momentum(lr=α, beta=β)``; ``SGD(dampening=β)`` does not, because torch skips
@@ -221,11 +226,13 @@ class RMSprop(Optimizer):
 
     .. math::
 
-        s \leftarrow \beta\, s + (1-\beta)\, g^2, \qquad
-        w \leftarrow w - \alpha\, \frac{g}{\sqrt{s} + \varepsilon}
+        s_t = \beta\, s_{t-1} + (1-\beta)\, g_t^2, \qquad
+        w_t = w_{t-1} - \alpha\, \frac{g_t}{\sqrt{s_t} + \varepsilon}
 
-    with :math:`s_0 = 0`; squares, roots and division act element by element,
-    so every parameter gets its own step size :math:`\alpha / (\sqrt{s} + \varepsilon)`.
+    with :math:`s_0 = 0` (chapter 3 writes it :math:`s_{dW} = \beta s_{dW} + (1-\beta)\,dW^2`,
+    :math:`W = W - \alpha\, dW/(\sqrt{s_{dW}} + \varepsilon)`); squares, roots and division
+    act element by element, so every parameter gets its own step size
+    :math:`\alpha / (\sqrt{s_t} + \varepsilon)`.
 
     Args:
         lr: learning rate :math:`\alpha > 0`.
@@ -275,10 +282,11 @@ class Adagrad(Optimizer):
 
     .. math::
 
-        s \leftarrow s + g^2, \qquad
-        w \leftarrow w - \alpha\, \frac{g}{\sqrt{s} + \varepsilon}
+        s_t = s_{t-1} + g_t^2, \qquad
+        w_t = w_{t-1} - \alpha\, \frac{g_t}{\sqrt{s_t} + \varepsilon}
 
-    with :math:`s_0 = 0`. Since :math:`s` only grows, the steps shrink forever.
+    with :math:`s_0 = 0`. Since :math:`s_t` never decreases, the step sizes
+    :math:`\alpha/(\sqrt{s_t} + \varepsilon)` never grow.
 
     Args:
         lr: learning rate :math:`\alpha > 0`.
@@ -317,41 +325,47 @@ class Adam(Optimizer):
 
     .. math::
 
-        m \leftarrow \beta_1 m + (1-\beta_1)\, g, \qquad
-        v \leftarrow \beta_2 v + (1-\beta_2)\, g^2,
+        v_t = \beta_1 v_{t-1} + (1-\beta_1)\, g_t, \qquad
+        s_t = \beta_2 s_{t-1} + (1-\beta_2)\, g_t^2,
 
-        w \leftarrow w - \alpha\, \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \varepsilon}
+        \hat v_t = \frac{v_t}{1-\beta_1^t}, \qquad \hat s_t = \frac{s_t}{1-\beta_2^t}, \qquad
+        w_t = w_{t-1} - \alpha\, \frac{\hat v_t}{\sqrt{\hat s_t} + \varepsilon}
 
-    with :math:`m_0 = v_0 = 0`. Weight decay :math:`\lambda`:
+    with :math:`v_0 = s_0 = 0` (chapter 4 writes :math:`v_{dW}, s_{dW}` for a weight
+    :math:`W`). Weight decay :math:`\delta`:
 
-    * ``decoupled=False`` (L2 in the gradient): first :math:`g \leftarrow g + \lambda w`;
-    * ``decoupled=True`` (AdamW): first :math:`w \leftarrow w - \alpha\lambda\, w`,
+    * ``decoupled=False`` (L2 in the gradient): first :math:`g_t \leftarrow g_t + \delta\, w_{t-1}`,
+      the gradient of the penalty :math:`\tfrac{\delta}{2}\lVert w\rVert^2`;
+    * ``decoupled=True`` (AdamW): first :math:`w \leftarrow (1 - \alpha\delta)\, w`,
       and the gradient is used as it is.
 
-    With ``amsgrad=True``, :math:`v_{\max} \leftarrow \max(v_{\max}, v)` and
-    :math:`v_{\max}` replaces :math:`v` in the step (bias-corrected like :math:`v`), so
-    :math:`v_{\max}` never decreases. The per-parameter step size
-    :math:`\alpha\sqrt{1-\beta_2^t}/\sqrt{v_{\max}}` can still grow with :math:`t`, by up to
-    a factor :math:`1/\sqrt{1-\beta_2}`; only in Reddi et al.'s AMSGrad, which has no bias
-    correction, does it never grow (for a non-increasing :math:`\alpha`).
+    With ``amsgrad=True``, :math:`s_{\max,t} = \max(s_{\max,t-1}, s_t)` replaces
+    :math:`s_t` in the step, bias-corrected like it:
+    :math:`\hat s_t = s_{\max,t}/(1-\beta_2^t)`. So :math:`s_{\max}` never decreases, but
+    the per-parameter step size :math:`\alpha\sqrt{1-\beta_2^t}/\sqrt{s_{\max,t}}` can still
+    grow with :math:`t`, by up to a factor :math:`1/\sqrt{1-\beta_2}`; only in Reddi et al.'s
+    AMSGrad, which has no bias correction, does it never grow (for a non-increasing
+    :math:`\alpha`).
 
     Args:
         lr: learning rate :math:`\alpha > 0` (default 1e-3).
         beta1: first-moment coefficient :math:`\beta_1 \in [0, 1)` (default 0.9).
         beta2: second-moment coefficient :math:`\beta_2 \in [0, 1)` (default 0.999).
         eps: :math:`\varepsilon \ge 0`, outside the root (default 1e-8).
-        weight_decay: :math:`\lambda \ge 0` (default 0).
+        weight_decay: :math:`\delta \ge 0` (default 0).
         decoupled: decoupled (AdamW) weight decay instead of L2.
-        amsgrad: use the running maximum of :math:`v`.
+        amsgrad: use the running maximum :math:`s_{\max}` of :math:`s`.
 
     State:
-        ``exp_avg`` (:math:`m`), ``exp_avg_sq`` (:math:`v`) and, with amsgrad,
-        ``max_exp_avg_sq`` (:math:`v_{\max}`).
+        ``exp_avg`` (:math:`v`), ``exp_avg_sq`` (:math:`s`) and, with amsgrad,
+        ``max_exp_avg_sq`` (:math:`s_{\max}`).
 
     .. warning::
-        The bias correction of :math:`v` sits inside the root and
-        :math:`\varepsilon` outside, as in Kingma & Ba (2015) and torch.optim.Adam;
-        optax's ``eps_root`` is a different, inside-the-root term.
+        Kingma & Ba (2015) and torch.optim.Adam call the two moments :math:`m` and
+        :math:`v` (their :math:`v` is :math:`s` here) and the weight decay :math:`\lambda`;
+        this book keeps :math:`\lambda` for curvatures. The bias correction of :math:`s`
+        sits inside the root and :math:`\varepsilon` outside, as in Kingma & Ba and
+        torch.optim.Adam; optax's ``eps_root`` is a different, inside-the-root term.
     """
 
     _hyper_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
@@ -412,9 +426,9 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, c):
         scratch = work_array("scratch", p.dtype, p.shape)
-        if c.shrink is not None:                    # decoupled: w <- (1 - alpha lambda) w
+        if c.shrink is not None:                    # decoupled: w <- (1 - alpha delta) w
             p *= c.shrink
-        elif c.weight_decay is not None:            # L2: g <- g + lambda w enters the moments
+        elif c.weight_decay is not None:            # L2: g <- g + delta w enters the moments
             decayed = work_array("decayed_grad", np.result_type(g, p), g.shape)
             np.multiply(c.weight_decay, p, out=decayed)
             g = np.add(g, decayed, out=decayed)
@@ -442,11 +456,18 @@ class AdamW(Adam):
 
     .. math::
 
-        w \leftarrow w - \alpha\lambda\, w, \quad\text{then the Adam step with } g.
+        w \leftarrow (1 - \alpha\delta)\, w, \quad\text{then the Adam step with } g_t:
+        \quad w_t = w - \alpha\, \frac{\hat v_t}{\sqrt{\hat s_t} + \varepsilon},
+
+    with :math:`\hat v_t, \hat s_t` as in :class:`Adam`, from the loss gradient alone. This is
+    torch.optim.AdamW. Loshchilov & Hutter scale the decay by the schedule multiplier
+    instead of :math:`\alpha`; without a schedule their decay per step :math:`\delta'` is
+    :math:`\alpha\delta` here.
 
     Args:
         lr, beta1, beta2, eps, amsgrad: as in :class:`Adam`.
-        weight_decay: :math:`\lambda \ge 0` (default 1e-2).
+        weight_decay: :math:`\delta \ge 0` (default 1e-2; papers and torch write
+            :math:`\lambda`).
     """
 
     _flag_names = ("amsgrad",)

@@ -21,12 +21,12 @@ def adam_path(grad, w0, steps, lr, b1=B1, b2=B2, eps=EPS, decay=0.0, form="optli
     """Adam's iterates; decay: decoupled weight decay, w -= lr*decay*w ("optlib", as torch)
     or w -= decay*w (Loshchilov & Hutter with the schedule multiplier eta_t = 1)."""
     w = np.array(w0, float)
-    m, v, path = np.zeros_like(w), np.zeros_like(w), [w.copy()]
+    v, s, path = np.zeros_like(w), np.zeros_like(w), [w.copy()]
     for t in range(1, steps + 1):
         g = grad(w)
         w = w - (lr * decay if form == "optlib" else decay) * w
-        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-        w = w - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        v, s = b1 * v + (1 - b1) * g, b2 * s + (1 - b2) * g * g
+        w = w - lr * (v / (1 - b1 ** t)) / (np.sqrt(s / (1 - b2 ** t)) + eps)
         path.append(w.copy())
     return np.array(path)
 
@@ -61,11 +61,11 @@ def first(mask):
 
 
 def raw_ratio(grads, b1=B1, b2=B2):
-    """Adam's uncorrected ratio m_t/sqrt(v_t) after the last gradient."""
-    m = v = 0.0
+    """Adam's uncorrected ratio v_t/sqrt(s_t) after the last gradient."""
+    v = s = 0.0
     for g in grads:
-        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-    return m / np.sqrt(v)
+        v, s = b1 * v + (1 - b1) * g, b2 * s + (1 - b2) * g * g
+    return v / np.sqrt(s)
 
 
 # --- how long a step can be ---------------------------------------------------------------
@@ -101,34 +101,34 @@ def test_with_the_correction_the_bound_rises_from_alpha_to_the_limit():
     assert bound[0] == pytest.approx(1.0)
     assert np.all(np.diff(bound) >= -1e-15) and bound[-1] == pytest.approx(LONGEST, rel=1e-6)
     grads = np.r_[np.zeros(10_000), (B2 / B1) ** np.arange(100)]
-    m = v = 0.0
+    v = s = 0.0
     for k, g in enumerate(grads, start=1):
-        m, v = B1 * m + (1 - B1) * g, B2 * v + (1 - B2) * g * g
-        step = (m / (1 - B1 ** k)) / np.sqrt(v / (1 - B2 ** k)) if v else 0.0
+        v, s = B1 * v + (1 - B1) * g, B2 * s + (1 - B2) * g * g
+        step = (v / (1 - B1 ** k)) / np.sqrt(s / (1 - B2 ** k)) if s else 0.0
         assert step <= bound[k - 1] * (1 + 1e-12)
     assert step > 7.26
 
 
 # --- AMSGrad ------------------------------------------------------------------------------
 def amsgrad_sizes(grads, b2=B2):
-    """Bias-corrected AMSGrad step sizes 1/sqrt(v_max/(1 − β₂ᵗ)) (ε = 0) and v_max."""
-    v = vmax = 0.0
-    sizes, vmaxes = [], []
+    """Bias-corrected AMSGrad step sizes 1/sqrt(s_max/(1 − β₂ᵗ)) (ε = 0) and s_max."""
+    s = smax = 0.0
+    sizes, smaxes = [], []
     for t, g in enumerate(grads, start=1):
-        v = b2 * v + (1 - b2) * g * g
-        vmax = max(vmax, v)
-        sizes.append(1 / np.sqrt(vmax / (1 - b2 ** t)))
-        vmaxes.append(vmax)
-    return np.array(sizes), np.array(vmaxes)
+        s = b2 * s + (1 - b2) * g * g
+        smax = max(smax, s)
+        sizes.append(1 / np.sqrt(smax / (1 - b2 ** t)))
+        smaxes.append(smax)
+    return np.array(sizes), np.array(smaxes)
 
 
-def test_amsgrad_step_size_can_grow_while_v_max_never_decreases():
-    """'v_max never decreases' — but 'the per-parameter step size never grows' (the old text
+def test_amsgrad_step_size_can_grow_while_s_max_never_decreases():
+    """'s_max never decreases' — but 'the per-parameter step size never grows' (the old text
     and the old Adam docstring) is false with the bias correction: one gradient of 10, then
     0.1s, and the step size grows 25-fold by t = 1000."""
     grads = np.r_[10.0, np.full(999, 0.1)]
-    sizes, vmax = amsgrad_sizes(grads)
-    assert np.all(np.diff(vmax) >= 0) and np.all(np.diff(sizes) > 0)
+    sizes, smax = amsgrad_sizes(grads)
+    assert np.all(np.diff(smax) >= 0) and np.all(np.diff(sizes) > 0)
     assert sizes[-1] / sizes[0] == pytest.approx(25.1, abs=0.05)
     assert sizes[-1] / sizes[0] < 1 / np.sqrt(1 - B2)          # 'by up to 1/√(1 − β₂)'
     # optlib's Adam(amsgrad=True) is this rule (the docstring describes optlib)
@@ -137,35 +137,35 @@ def test_amsgrad_step_size_can_grow_while_v_max_never_decreases():
         before = w[0]
         opt.step(w, np.array([g]))
         assert (before - w[0]) / g == pytest.approx(sizes[t], rel=1e-12)
-    # random gradients: v_max never decreases
-    _, vmax = amsgrad_sizes(np.random.default_rng(0).normal(size=3000) * np.linspace(3, 0.1, 3000))
-    assert np.all(np.diff(vmax) >= 0)
+    # random gradients: s_max never decreases
+    _, smax = amsgrad_sizes(np.random.default_rng(0).normal(size=3000) * np.linspace(3, 0.1, 3000))
+    assert np.all(np.diff(smax) >= 0)
 
 
 def test_amsgrad_without_correction_never_grows():
-    """'Reddi et al.'s AMSGrad has no bias correction; there α_t/√v_max never grows.'"""
+    """'Reddi et al.'s AMSGrad has no bias correction; there α_t/√s_max never grows.'"""
     grads = np.random.default_rng(1).normal(size=2000) * np.linspace(0.1, 3, 2000)
-    v = vmax = 0.0
+    s = smax = 0.0
     sizes = []
     for t, g in enumerate(grads, start=1):
-        v = B2 * v + (1 - B2) * g * g
-        vmax = max(vmax, v)
-        sizes.append((1 / np.sqrt(t)) / np.sqrt(vmax))
+        s = B2 * s + (1 - B2) * g * g
+        smax = max(smax, s)
+        sizes.append((1 / np.sqrt(t)) / np.sqrt(smax))
     assert np.all(np.diff(sizes) <= 0)
 
 
 # --- AdamW --------------------------------------------------------------------------------
-def test_optlib_adamw_is_loshchilov_hutter_with_lambda_prime_alpha_lambda():
-    """'optlib's AdamW ... decays by αλ per step: it is their form with λ′ = αλ. Here changing α
-    changes the decay too' (the old text: 'makes the best λ nearly independent of α')."""
+def test_optlib_adamw_is_loshchilov_hutter_with_delta_prime_alpha_delta():
+    """'optlib's AdamW ... decays by αδ per step: it is their form with δ′ = αδ. Here changing α
+    changes the decay too' (the old text: 'makes the best λ nearly independent of α', λ then the decay)."""
     rng = np.random.default_rng(2)
     w0 = rng.normal(size=5)
     grad = lambda w: np.linspace(0.5, 3.0, 5) * (w - 1.0)
-    for lr, lam in ((0.01, 0.1), (0.05, 0.5)):
-        w, opt = w0.copy(), AdamW(lr=lr, weight_decay=lam)
+    for lr, delta in ((0.01, 0.1), (0.05, 0.5)):
+        w, opt = w0.copy(), AdamW(lr=lr, weight_decay=delta)
         for _ in range(50):
             opt.step(w, grad(w))
-        lh = adam_path(grad, w0, 50, lr, decay=lr * lam, form="L&H")[-1]
+        lh = adam_path(grad, w0, 50, lr, decay=lr * delta, form="L&H")[-1]
         assert np.allclose(w, lh, rtol=0, atol=1e-12)
     # the decay per step of optlib's AdamW, for a zero gradient, depends on α; L&H's does not
     decays = []
@@ -178,8 +178,8 @@ def test_optlib_adamw_is_loshchilov_hutter_with_lambda_prime_alpha_lambda():
         adam_path(lambda w: 0 * w, [1.0], 1, 1e-2, decay=0.1, form="L&H")[-1, 0]
 
 
-def test_adamw_rest_point_is_one_over_lambda_in_optlib_form_alpha_over_lambda_in_lh():
-    """'in optlib's [form] ... |W_i| = 1/λ whatever α is; in theirs ... |W_i| = α/λ′'."""
+def test_adamw_rest_point_is_one_over_delta_in_optlib_form_alpha_over_delta_in_lh():
+    """'in optlib's [form] ... |W_i| = 1/δ whatever α is; in theirs ... |W_i| = α/δ′'."""
     center = np.array([4.0, 4.0])
     grad = lambda w: np.array([1.0, 100.0]) * (w - center)
     for lr in (0.05, 0.1):
@@ -189,8 +189,8 @@ def test_adamw_rest_point_is_one_over_lambda_in_optlib_form_alpha_over_lambda_in
         assert np.allclose(rest_lh, lr / 0.5, atol=1e-3)
 
 
-def test_adamw_approaches_its_rest_point_slowly_because_v_forgets_slowly():
-    """'approached slowly because v̂ forgets the early, larger gradients only over about
+def test_adamw_approaches_its_rest_point_slowly_because_s_forgets_slowly():
+    """'approached slowly because ŝ forgets the early, larger gradients only over about
     1/(1 − β₂) = 1000 steps': with a shorter memory the approach is much faster."""
     center = np.array([4.0, 4.0])
     grad = lambda w: np.array([1.0, 100.0]) * (w - center)
@@ -214,7 +214,7 @@ def test_rmsprop_rattles_because_of_its_short_memory_not_for_lack_of_averaging()
 
 def test_with_a_constant_alpha_none_converges_adam_included():
     """'with a constant α none of them converges, Adam included ... the loss climbs back'; for
-    Adam the turn comes where α/(√v̂₂ + ε) passes momentum's limit 2(1 + β₁)/((1 − β₁)·25)."""
+    Adam the turn comes where α/(√ŝ₂ + ε) passes momentum's limit 2(1 + β₁)/((1 − β₁)·25)."""
     grad = lambda w: BOWL * w
     back = {}
     for name, path in (("RMSprop .999", rmsprop_path(grad, BOWL_START, 8000, 0.1, beta=0.999)),
@@ -228,10 +228,10 @@ def test_with_a_constant_alpha_none_converges_adam_included():
     # Adam's turn: its effective learning rate in W2 at the lowest point
     path = adam_path(grad, BOWL_START, 7000, 0.2)
     turn = int(np.argmin(bowl_loss(path)))
-    v = 0.0
+    s = 0.0
     for g in (BOWL * path[:turn])[:, 1]:
-        v = B2 * v + (1 - B2) * g * g
-    rate = 0.2 / (np.sqrt(v / (1 - B2 ** turn)) + EPS)
+        s = B2 * s + (1 - B2) * g * g
+    rate = 0.2 / (np.sqrt(s / (1 - B2 ** turn)) + EPS)
     assert rate == pytest.approx(2 * (1 + B1) / ((1 - B1) * 25), rel=0.01)
 
 
@@ -325,3 +325,78 @@ def test_the_first_step_is_alpha_up_to_eps():
         w = np.zeros(1)
         Adam(lr=1.0).step(w, np.array([g]))
         assert -w[0] == pytest.approx(np.sign(g) * abs(g) / (abs(g) + EPS), rel=1e-12)
+
+
+# --- claims added or reworded with the notation of chapter 4 (v, s, c_t, q_t, δ) ---------
+def test_rmsprop_moves_about_alpha_only_once_its_average_has_filled():
+    """'Adam, like RMSprop once its average of squares has filled up, moves each parameter by
+    about α per step' (the old text: 'like RMSprop', but RMSprop(β = 0.9)'s first step on the
+    line fit is 1/√(1 − β) ≈ 3.16α, while Adam's is α)."""
+    grad = lambda w: np.array([27.3536, 9.6757]) + 0 * w          # the line fit's first gradients
+    rms = rmsprop_path(grad, [-1.0, -1.0], 60, 0.1, beta=0.9)
+    steps = np.abs(np.diff(rms, axis=0)) / 0.1
+    assert np.allclose(steps[0], 1 / np.sqrt(0.1), rtol=1e-6)    # 3.16α: not 'about α'
+    assert not np.allclose(steps[0], 1.0, rtol=0.5)
+    assert np.allclose(steps[-1], 1.0, rtol=1e-2)                  # filled up: about α
+    adam = np.abs(np.diff(adam_path(grad, [-1.0, -1.0], 1, 0.1), axis=0)) / 0.1
+    assert np.allclose(adam[0], 1.0, rtol=1e-8)
+
+
+def test_below_eps_adam_is_momentum_on_v_hat_with_learning_rate_alpha_over_eps():
+    """'ε sets a gradient scale below which Adam ... behaves like momentum (on the
+    bias-corrected average v̂) with learning rate α/ε' (the old text: 'like gradient descent
+    with learning rate α/ε', which holds for the first step only)."""
+    rng = np.random.default_rng(3)
+    grads = 1e-11 * (1 + rng.normal(size=60))
+    lr, v, s = 1e-3, 0.0, 0.0
+    adam, momentum, gd = [], [], []
+    for t, g in enumerate(grads, start=1):
+        v, s = B1 * v + (1 - B1) * g, B2 * s + (1 - B2) * g * g
+        v_hat, s_hat = v / (1 - B1 ** t), s / (1 - B2 ** t)
+        adam.append(lr * v_hat / (np.sqrt(s_hat) + EPS))
+        momentum.append(lr / EPS * v_hat)
+        gd.append(lr / EPS * g)
+    adam, momentum, gd = map(np.array, (adam, momentum, gd))
+    assert np.allclose(adam, momentum, rtol=1e-2, atol=0)
+    assert adam[0] == pytest.approx(gd[0], rel=1e-2)                # the first step: like GD
+    assert np.max(np.abs(adam / gd - 1)) > 0.5                      # later: not gradient descent
+
+
+def test_beta1_0_99_sails_far_past_in_one_slow_swing():
+    """'β₁ = 0.99 (a window of 100 steps) sails far past the minimum in one long, slow swing and
+    is still on its way back after 100 steps' (the old text: 'in long, slow swings')."""
+    w1 = adam_path(lambda w: BOWL * w, BOWL_START, 100, 0.2, b1=0.99)[:, 0]
+    crossings = np.count_nonzero(np.diff(np.sign(w1)) != 0)
+    assert crossings == 1                                           # one swing, not 'swings'
+    assert w1.max() > 3 and 0 < w1[-1] < w1.max() and w1[-1] < w1[-2]
+    # at β₁ = 0.9 the same run crosses several times: the claim is specific to 0.99
+    w1 = adam_path(lambda w: BOWL * w, BOWL_START, 100, 0.2, b1=0.9)[:, 0]
+    assert np.count_nonzero(np.diff(np.sign(w1)) != 0) != 1 or w1.max() < 3
+
+
+def test_c_t_is_the_factor_the_correction_multiplies_the_raw_step_by():
+    """'c_t = √(1 − β₂ᵗ)/(1 − β₁ᵗ) is the factor by which the correction multiplies the raw
+    step': for a constant gradient, corrected step = c_t · uncorrected step; 1/c_1 ≈ 3.2 and
+    1/c_t > 6 around t = 10."""
+    t = np.arange(1, 101)
+    c = np.sqrt(1 - B2 ** t) / (1 - B1 ** t)
+    v = (1 - B1 ** t) * 1.0
+    s = (1 - B2 ** t) * 1.0
+    raw, corrected = v / np.sqrt(s), (v / (1 - B1 ** t)) / np.sqrt(s / (1 - B2 ** t))
+    assert np.allclose(corrected, c * raw, rtol=1e-12)
+    assert round(1 / c[0], 1) == 3.2 and np.all(1 / c[5:23] > 6)          # t = 6 ... 23
+
+
+def test_adagrad_step_sizes_never_grow_but_its_steps_can():
+    """The Adagrad docstring: 'since s_t never decreases, the step sizes α/(√s_t + ε) never
+    grow' (it said 'the steps shrink forever', false for growing gradients: g = 1, 1, 1000
+    gives steps α, 0.71α, ≈ α)."""
+    from optlib import Adagrad
+    w, opt, steps, sizes = np.zeros(1), Adagrad(lr=1.0, eps=0.0), [], []
+    for g in (1.0, 1.0, 1000.0):
+        before = w[0]
+        opt.step(w, np.array([g]))
+        steps.append(before - w[0])
+        sizes.append(steps[-1] / g)
+    assert steps[2] > steps[1]                                      # a step grew
+    assert np.all(np.diff(sizes) < 0)                               # step sizes did not

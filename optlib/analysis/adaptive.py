@@ -4,9 +4,11 @@ Adagrad and RMSprop divide the gradient by the root of an accumulated square,
 :math:`\Delta w = -\alpha\, g / (\sqrt{s} + \varepsilon)`. On a steady gradient the
 step length then no longer depends on the size of the gradient: Adagrad's shrinks like
 :math:`\alpha/\sqrt t`, RMSprop's tends to :math:`\alpha`, and RMSprop with a constant
-:math:`\alpha` ends on a quadratic in a two-cycle (chapter 3). With weight decay, Adam
-comes to rest where the L2-regularised gradient vanishes and AdamW inside a box of
-half-width :math:`1/\lambda` (chapter 4).
+:math:`\alpha` ends on a quadratic in a two-cycle (chapter 3). With weight decay
+:math:`\delta`, Adam comes to rest where the L2-regularised gradient vanishes and AdamW
+inside a box of half-width :math:`1/\delta` (chapter 4). As in the chapters, :math:`s` is
+a second moment (an average or sum of squared gradients), :math:`v` a first moment, and
+:math:`\lambda_i` a curvature.
 """
 
 from __future__ import annotations
@@ -239,13 +241,13 @@ def rmsprop_hover(lr, curvatures, eps=1e-8) -> Hover:
 
 
 class WeightDecayLimits(NamedTuple):
-    r"""Rest points of Adam with weight decay :math:`\lambda` on a quadratic.
+    r"""Rest points of Adam with weight decay :math:`\delta` on a quadratic.
 
     Attributes:
-        l2: where ``Adam(weight_decay=λ)`` (L2 in the gradient) comes to rest,
-            :math:`(H + \lambda I)^{-1} H c`.
-        decoupled: where ``AdamW(weight_decay=λ)`` comes to rest for
-            :math:`\varepsilon \to 0`, :math:`\operatorname{clip}(c, -1/\lambda, 1/\lambda)`
+        l2: where ``Adam(weight_decay=δ)`` (L2 in the gradient) comes to rest,
+            :math:`(H + \delta I)^{-1} H w^*`.
+        decoupled: where ``AdamW(weight_decay=δ)`` comes to rest for
+            :math:`\varepsilon \to 0`, :math:`\operatorname{clip}(w^*, -1/\delta, 1/\delta)`
             (axis-aligned quadratics).
     """
 
@@ -256,53 +258,55 @@ class WeightDecayLimits(NamedTuple):
 def adam_weight_decay_limits(objective, weight_decay) -> WeightDecayLimits:
     r"""Where Adam with L2 weight decay and with decoupled weight decay (AdamW) come to rest.
 
-    The objective is a quadratic :math:`f(w) = \tfrac12 (w - c)^\top H (w - c)`
-    (``optlib.objectives.Quadratic``) with minimum :math:`c`.
+    The objective is a quadratic :math:`f(w) = \tfrac12 (w - w^*)^\top H (w - w^*)`
+    (``optlib.objectives.Quadratic``) with minimum :math:`w^*`; :math:`\delta` is the
+    weight decay ``weight_decay`` (papers and torch write :math:`\lambda`; here
+    :math:`\lambda_i` are the curvatures).
 
-    **L2** (``Adam(weight_decay=λ)``): the decay is added to the gradient,
-    :math:`\tilde g = H(w - c) + \lambda w`, and Adam's step
-    :math:`\hat m / (\sqrt{\hat v} + \varepsilon)` is a (rescaled) average of
+    **L2** (``Adam(weight_decay=δ)``): the decay is added to the gradient,
+    :math:`\tilde g = H(w - w^*) + \delta w`, and Adam's step
+    :math:`\hat v / (\sqrt{\hat s} + \varepsilon)` is a (rescaled) average of
     :math:`\tilde g`; it can only stop where :math:`\tilde g = 0`, the minimum of
-    :math:`f(w) + \tfrac{\lambda}{2}\lVert w\rVert^2`:
+    :math:`f(w) + \tfrac{\delta}{2}\lVert w\rVert^2`:
 
     .. math::
 
-        w_{L2} = (H + \lambda I)^{-1} H\, c, \qquad
-        \text{for diagonal } H:\ (w_{L2})_i = \frac{\lambda_i}{\lambda_i + \lambda}\, c_i .
+        w_{L2} = (H + \delta I)^{-1} H\, w^*, \qquad
+        \text{for diagonal } H:\ (w_{L2})_i = \frac{\lambda_i}{\lambda_i + \delta}\, w^*_i .
 
     Flat coordinates (small curvature :math:`\lambda_i`) are shrunk much more than
     steep ones.
 
-    **Decoupled** (``AdamW(weight_decay=λ)``): the step is
-    :math:`w \leftarrow (1 - \alpha\lambda) w - \alpha\, \hat m / (\sqrt{\hat v} + \varepsilon)`
-    with :math:`\hat m, \hat v` averages of the loss gradient :math:`g` alone. At a
-    rest point the gradient is constant, so :math:`\hat m = g`,
-    :math:`\hat v = g^2`, and per coordinate
+    **Decoupled** (``AdamW(weight_decay=δ)``): the step is
+    :math:`w \leftarrow (1 - \alpha\delta) w - \alpha\, \hat v / (\sqrt{\hat s} + \varepsilon)`
+    with :math:`\hat v, \hat s` the corrected averages of the loss gradient :math:`g` alone
+    and of its square. At a rest point the gradient is constant, so (once the corrections
+    are 1) :math:`\hat v = g`, :math:`\hat s = g^2`, and per coordinate
 
     .. math::
 
-        \lambda\, w_i = -\frac{g_i}{|g_i| + \varepsilon} .
+        \delta\, w_i = -\frac{g_i}{|g_i| + \varepsilon} .
 
     For :math:`\varepsilon \to 0` the right-hand side is :math:`-\operatorname{sign}(g_i)`
     unless :math:`g_i \approx 0`. With a diagonal :math:`H` (coordinates
-    independent) either :math:`|c_i| \le 1/\lambda` and :math:`w_i = c_i` (then
-    :math:`|g_i| = \varepsilon\lambda|c_i|/(1 - \lambda|c_i|)`, essentially 0), or
-    :math:`w_i = \operatorname{sign}(c_i)/\lambda`:
+    independent) either :math:`|w^*_i| \le 1/\delta` and :math:`w_i = w^*_i` (then
+    :math:`|g_i| = \varepsilon\delta|w^*_i|/(1 - \delta|w^*_i|)`, essentially 0), or
+    :math:`w_i = \operatorname{sign}(w^*_i)/\delta`:
 
     .. math::
 
-        (w_{\text{dec}})_i = \operatorname{clip}\!\left(c_i,\ -\tfrac{1}{\lambda},\ \tfrac{1}{\lambda}\right),
+        (w_{\text{dec}})_i = \operatorname{clip}\!\left(w^*_i,\ -\tfrac{1}{\delta},\ \tfrac{1}{\delta}\right),
 
     the same for every curvature: decoupled decay acts on every weight alike,
     whatever the size of its gradients. (AdamW approaches this point only as fast
-    as :math:`\hat v` forgets old, larger gradients, over about
+    as :math:`\hat s` forgets old, larger gradients, over about
     :math:`1/(1-\beta_2)` steps.)
 
     Args:
         objective: a quadratic with ``hessian`` and ``minimum`` (e.g.
             ``Quadratic(curvatures=(1, 100), center=(4, 4))``); for ``decoupled``
             its Hessian must be diagonal (``angle=0``).
-        weight_decay: :math:`\lambda > 0`, a single number.
+        weight_decay: :math:`\delta > 0`, a single number.
 
     Returns:
         :class:`WeightDecayLimits` with two arrays of shape ``(2,)``.
@@ -310,7 +314,7 @@ def adam_weight_decay_limits(objective, weight_decay) -> WeightDecayLimits:
     Raises:
         TypeError: if ``objective`` has no constant ``hessian`` and ``minimum``, or
             ``weight_decay`` is not a single real number.
-        ValueError: for :math:`\lambda \le 0` or a Hessian that is not diagonal.
+        ValueError: for :math:`\delta \le 0` or a Hessian that is not diagonal.
 
     Examples:
         >>> from optlib.objectives import Quadratic

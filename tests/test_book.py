@@ -405,7 +405,7 @@ def test_notation_page_lists_the_symbols(book: BuiltBook) -> None:
     page = parse(path)
     text = text_of(page)
     for symbol in (r"\alpha", r"\beta_1", r"\beta_2", r"\varepsilon", r"\kappa",
-                   r"\lambda_{\max}", r"\lambda_{\min}", r"\rho", r"\hat m", r"\hat v",
+                   r"\lambda_{\max}", r"\lambda_{\min}", r"\rho", r"\hat v_t", r"\hat s_t", r"s_{\max}", r"\delta", r"G(\omega)",
                    r"v_{dW}", r"v_{db}", r"s_{dW}", r"\nabla f", "dW", "db",
                    "momentum_buffer", "exp_avg", "exp_avg_sq", "square_avg", "weight_decay",
                    "Momentum(lr=α, beta=β)"):

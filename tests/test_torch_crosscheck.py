@@ -6,7 +6,8 @@ the gradients) plus a fixed noise sequence from ``np.random.default_rng(0)``.
 Parameters are a list of two arrays (a weight matrix and a bias) so that
 multi-parameter handling is exercised as well.
 
-The torch update rules used below, as implemented in torch/optim (single-tensor path):
+The torch update rules used below, as implemented in torch/optim (single-tensor path), in
+torch's names (the book writes the moments v and s, AMSGrad's maximum s_max and weight decay δ):
 
 * SGD: ``buf = g`` on the first step, then ``buf = momentum*buf + (1-dampening)*g``;
   the step is ``lr*buf`` or, with nesterov, ``lr*(g + momentum*buf)``.

@@ -128,7 +128,7 @@ where = pathlib.Path(optlib.__file__).resolve()
 assert "site-packages" in where.parts, where
 assert {str(REPO)!r} not in str(where), where
 assert "{DIST}" in importlib.metadata.packages_distributions()["optlib"]
-feedback = exercises.check("1.1", 2 / 25)      # the stability limit 2/λ_max of Quadratic()
+feedback = exercises.check("1.2", 1 / 22)      # the stability limit of 2 W1² + 22 W2²
 assert feedback.correct, feedback
 html = explore.EMAExplorer(betas=(0.5, 0.9), steps=20, lags=10).static_html()
 script = (where.parent / "explore" / "static.js").read_text()

@@ -9,7 +9,7 @@ sentence, not a traceback. Only an unknown exercise id is an error.
 
 Examples:
     >>> from optlib.exercises import check
-    >>> check("1.1", 0.08).correct
+    >>> check("1.2", 1 / 22).correct
     True
 """
 

@@ -31,7 +31,7 @@ from ..plotting import new_figure
 
 # How hyperparameters are shown to readers.
 SYMBOLS = {"lr": "α", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε",
-           "weight_decay": "λ", "angle": "θ", "t": "t"}
+           "weight_decay": "δ", "angle": "θ", "t": "t"}
 
 #: Largest width or height of a figure in pixels: the static view stores pixel
 #: coordinates in tenths of a pixel as 16-bit integers (at most 32767).

@@ -96,7 +96,7 @@ class MLP:
     .. math::
 
         \mathcal{L} = -\frac1n \sum_{i=1}^n \log \operatorname{softmax}(Z_i)_{y_i}
-        + \frac{\lambda}{2} \sum_l \lVert W^{[l]} \rVert^2,
+        + \frac{\delta}{2} \sum_l \lVert W^{[l]} \rVert^2,
         \qquad
         \log \operatorname{softmax}(z)_k = z_k - m - \log \sum_j e^{z_j - m},
         \; m = \max_j z_j
@@ -108,7 +108,7 @@ class MLP:
     .. math::
 
         dZ^{[L]} = P - Y, \qquad
-        dW^{[l]} = \tfrac1n A^{[l-1]\top} dZ^{[l]} + \lambda W^{[l]}, \qquad
+        dW^{[l]} = \tfrac1n A^{[l-1]\top} dZ^{[l]} + \delta W^{[l]}, \qquad
         db^{[l]} = \tfrac1n \textstyle\sum_i dZ^{[l]}_i,
 
         dA^{[l-1]} = dZ^{[l]} W^{[l]\top}, \qquad
@@ -121,7 +121,7 @@ class MLP:
             layers, classes (at least two entries, each ≥ 1).
         activation: ``"relu"`` or ``"tanh"``.
         seed: seed of :meth:`init_params`.
-        l2: L2 penalty :math:`\lambda \ge 0` on the weights (not the biases);
+        l2: L2 penalty :math:`\delta \ge 0` on the weights (not the biases);
             0 (off) by default.
 
     Examples:
@@ -264,7 +264,7 @@ class MLP:
             return Zs[-1], (As, Zs)
 
     def penalty(self, params) -> float:
-        r"""The L2 term :math:`\frac{\lambda}{2} \sum_l \lVert W^{[l]} \rVert^2` (0 when off)."""
+        r"""The L2 term :math:`\frac{\delta}{2} \sum_l \lVert W^{[l]} \rVert^2` (0 when off)."""
         if self.l2 == 0.0:
             return 0.0
         return 0.5 * self.l2 * sum(float(np.sum(params[f"W{l}"] ** 2))
@@ -368,7 +368,7 @@ class MLP:
             \mathcal R\, dZ^{[L]} = P \odot \big(\mathcal R Z^{[L]} -
             \textstyle\sum_k P_k\, \mathcal R Z^{[L]}_k\big), \qquad
             Hv\big|_{W^{[l]}} = \tfrac1n \big(\mathcal R A^{[l-1]\top} dZ^{[l]}
-            + A^{[l-1]\top} \mathcal R\, dZ^{[l]}\big) + \lambda V_W^{[l]},
+            + A^{[l-1]\top} \mathcal R\, dZ^{[l]}\big) + \delta V_W^{[l]},
 
         (:math:`dZ` as in the class docstring), and so on down the layers, with
         :math:`\mathcal R\, dZ^{[l-1]} = \mathcal R\, dA^{[l-1]} \odot g'(Z^{[l-1]})

@@ -305,3 +305,200 @@ def test_line_fit_overshoot_peaks_at_step_four():
     drawn = {t: W[t] for t in (0, 3, 10, 150)}
     assert max(drawn, key=drawn.get) == 3
     assert W[4] > W[3]                                           # the old claim fails
+
+
+# --------------------------------------------------------------------------- the scalar recurrence
+def test_scalar_recurrence_is_the_momentum_update_with_step_a():
+    """e_{t+1} = (1+β−aλ)e_t − βe_{t−1}, a = α(1−β), from rest e_1 = (1−aλ)e_0, reproduces the EMA
+    form run along one direction; written with α in place of a (a tempting slip) it does not."""
+    for alpha, beta, lam in ((0.15, 0.7, 25.0), (0.5, 0.9, 3.0), (0.02, 0.3, 1.0), (0.236, 0.5, 25.0)):
+        e = ema_momentum(alpha, beta, lambda w: lam * w, (1.5,), 60)[:, 0]
+        a = alpha * (1 - beta)
+        assert e[1] == pytest.approx((1 - a * lam) * e[0], rel=1e-14)
+        scale = np.abs(e).max()
+        rec = (1 + beta - a * lam) * e[1:-1] - beta * e[:-2]
+        assert np.max(np.abs(e[2:] - rec)) < 1e-12 * scale
+        wrong = (1 + beta - alpha * lam) * e[1:-1] - beta * e[:-2]
+        assert np.max(np.abs(e[2:] - wrong)) > 1e-3 * scale
+
+
+def test_friction_keeps_beta_of_the_velocity_and_the_spring_pulls_with_a_lambda():
+    """The oscillator form: new velocity = β · old velocity − aλ e_t on a simulated run; the
+    friction term is not (1−β) · old velocity, and the spring is not αλ e_t."""
+    alpha, beta, lam = 0.15, 0.7, 25.0
+    a = alpha * (1 - beta)
+    e = ema_momentum(alpha, beta, lambda w: lam * w, (1.5,), 40)[:, 0]
+    new_v, old_v = e[2:] - e[1:-1], e[1:-1] - e[:-2]
+    assert np.max(np.abs(new_v - (beta * old_v - a * lam * e[1:-1]))) < 1e-12
+    assert np.max(np.abs(new_v - ((1 - beta) * old_v - a * lam * e[1:-1]))) > 0.1
+    assert np.max(np.abs(new_v - (beta * old_v - alpha * lam * e[1:-1]))) > 0.1
+    # β = 0 is total friction: gradient descent, e_{t+1} = (1 − aλ) e_t
+    gd = ema_momentum(0.03, 0.0, lambda w: lam * w, (1.5,), 10)[:, 0]
+    assert np.allclose(gd[1:], (1 - 0.03 * lam) * gd[:-1], rtol=1e-14)
+
+
+def test_roots_have_product_beta_and_complex_roots_have_modulus_sqrt_beta():
+    rng = np.random.default_rng(1)
+    for a_lam, beta in zip(rng.uniform(0.0, 4.0, 500), rng.uniform(0.0, 0.99, 500)):
+        roots = np.roots([1.0, -(1 + beta - a_lam), beta])
+        assert np.prod(roots).real == pytest.approx(beta, abs=1e-12)
+        if (1 + beta - a_lam) ** 2 < 4 * beta:                     # complex pair
+            assert np.all(np.abs(roots) == pytest.approx(np.sqrt(beta), rel=1e-9))
+        else:                                                       # real, the same sign
+            assert np.all(np.abs(roots.imag) < 1e-12)
+            assert np.sign(roots[0].real) == np.sign(roots[1].real) or beta < 1e-12
+
+
+# --------------------------------------------------------------------------- the stability limit
+@pytest.mark.parametrize("beta", [0.0, 0.3, 0.5, 0.9, 0.95])
+def test_stability_limit_is_gradient_descents_for_the_effective_learning_rate(beta):
+    """At α = 2(1+β)/((1−β)λ) a root is −1 (the other −β), α_eff λ = 2 with
+    α_eff = α(1−β)/(1+β), the error ends up flipping sign with constant size; just below
+    the run converges, just above it diverges. The other candidate, α(1−β)λ = 2 (the
+    effective rate without the factor 1/(1+β)), is not the limit for β > 0."""
+    lam = 25.0
+    limit = 2 * (1 + beta) / ((1 - beta) * lam)
+    assert limit * (1 - beta) / (1 + beta) * lam == pytest.approx(2.0, rel=1e-14)
+    a = limit * (1 - beta)
+    roots = np.sort(np.roots([1.0, -(1 + beta - a * lam), beta]).real)
+    assert roots == pytest.approx([-1.0, -beta], abs=1e-9)
+    e = heavy_ball(a, beta, (lam,), (1.0,), 400)[:, 0]
+    assert np.all(np.sign(e[1:]) == -np.sign(e[:-1]))
+    assert abs(e[-1]) == pytest.approx(abs(e[-2]), rel=1e-6)              # constant size
+    below = heavy_ball(0.99 * a, beta, (lam,), (1.0,), 4000)[:, 0]
+    above = heavy_ball(1.01 * a, beta, (lam,), (1.0,), 4000)[:, 0]
+    assert abs(below[-1]) < 1e-3 and abs(above[-1]) > 1e3
+    if beta > 0:   # the false version of the bridge
+        wrong = 2 / ((1 - beta) * lam)
+        assert abs(wrong - limit) > 0.01 * limit
+        assert abs(heavy_ball(1.01 * wrong * (1 - beta), beta, (lam,), (1.0,), 4000)[-1, 0]) < 1e-3
+
+
+def test_t_sigma_t_solves_the_recurrence_at_both_critical_points():
+    for beta in (0.1, 0.5, 0.9):
+        for sigma in (np.sqrt(beta), -np.sqrt(beta)):
+            s = 2 * sigma                                          # 1 + β − aλ at the double root
+            t = np.arange(1, 40)
+            e = t * sigma ** t
+            residual = e[2:] - s * e[1:-1] + beta * e[:-2]
+            assert np.max(np.abs(residual)) < 1e-13
+            # away from a double root t σᵗ is not a solution
+            assert np.max(np.abs(e[2:] - 1.1 * s * e[1:-1] + beta * e[:-2])) > 1e-3
+
+
+# --------------------------------------------------------------------------- Nesterov on the quadratic
+def nesterov_ema(alpha, beta, lam, e0, steps):
+    """optlib's Nesterov written out (EMA form, stored look-ahead point) along one direction."""
+    y, v, out = float(e0), 0.0, [float(e0)]
+    for _ in range(steps):
+        g = lam * y
+        v = beta * v + (1 - beta) * g
+        y = y - alpha * (beta * v + (1 - beta) * g)
+        out.append(y)
+    return np.array(out)
+
+
+def nesterov_rho(a, beta, lam):
+    q = 1 - a * lam
+    tr = (1 + beta) * q
+    d = np.sqrt(np.asarray(tr * tr - 4 * beta * q, dtype=complex))
+    return np.maximum(np.abs((tr + d) / 2), np.abs((tr - d) / 2))
+
+
+def test_nesterov_recurrence_and_its_extra_friction():
+    """Nesterov's points obey e_{t+1} = (1+β)(1−aλ)e_t − β(1−aλ)e_{t−1}, i.e. the velocity
+    keeps β(1−aλ), not β (heavy ball's recurrence does not fit); the points of optlib's
+    Momentum(nesterov=True) are these."""
+    import optlib
+    for alpha, beta, lam in ((0.1, 0.6, 25.0), (0.2, 4 / 9, 1.0), (0.5, 0.9, 3.0)):
+        a = alpha * (1 - beta)
+        e = nesterov_ema(alpha, beta, lam, 1.5, 40)
+        q = 1 - a * lam
+        scale = np.abs(e).max()
+        assert np.max(np.abs(e[2:] - ((1 + beta) * q * e[1:-1] - beta * q * e[:-2]))) < 1e-12 * scale
+        new_v, old_v = e[2:] - e[1:-1], e[1:-1] - e[:-2]
+        assert np.max(np.abs(new_v - (beta * q * old_v - a * lam * e[1:-1]))) < 1e-12 * scale
+        assert np.max(np.abs(e[2:] - ((1 + beta - a * lam) * e[1:-1] - beta * e[:-2]))) > 1e-3 * scale
+        opt, w = optlib.Momentum(lr=alpha, beta=beta, nesterov=True), np.array([1.5])
+        for t in range(1, 41):
+            opt.step(w, lam * w)
+            assert w[0] == pytest.approx(e[t], rel=1e-12, abs=1e-14)
+
+
+def test_nesterov_stability_limit_and_complex_modulus():
+    """Nesterov diverges from aλ = 2(1+β)/(1+2β) (heavy ball's 2(1+β) divided by 1+2β);
+    complex roots have modulus √(β(1−aλ)) < √β; at heavy ball's optimum on the bowl
+    (β = 4/9, a = 1/9) a*λ_max = 25/9 ≈ 2.78 is far above Nesterov's 26/17 ≈ 1.53."""
+    for beta in (0.2, 4 / 9, 0.9):
+        x = 2 * (1 + beta) / (1 + 2 * beta)
+        assert nesterov_rho(x / 25.0, beta, 25.0) == pytest.approx(1.0, abs=1e-9)
+        e_below = nesterov_ema(0.99 * x / 25.0 / (1 - beta), beta, 25.0, 1.0, 5000)
+        e_above = nesterov_ema(1.01 * x / 25.0 / (1 - beta), beta, 25.0, 1.0, 5000)
+        assert abs(e_below[-1]) < 1e-3 and abs(e_above[-1]) > 1e3
+        assert x < 2 * (1 + beta)                                    # below heavy ball's
+        for a_lam in np.linspace(0.01, 0.99, 50):
+            q = 1 - a_lam
+            if ((1 + beta) * q) ** 2 < 4 * beta * q:
+                roots = np.roots([1, -(1 + beta) * q, beta * q])
+                assert np.abs(roots) == pytest.approx(np.sqrt(beta * q), rel=1e-9)
+                assert np.sqrt(beta * q) < np.sqrt(beta)
+    beta, a = 4 / 9, 1 / 9
+    assert round(a * 25, 2) == 2.78 and round(2 * (1 + beta) / (1 + 2 * beta), 2) == 1.53
+
+
+@pytest.mark.parametrize("kappa", [25.0, 100.0, 1000.0, 10_000.0])
+def test_nesterov_best_parameters_by_grid_search_and_slower_than_heavy_ball(kappa):
+    """Grid search over (a, β): nothing beats 1 − 2/√(3κ+1), attained at a = 4/(3κ+1),
+    β = (√(3κ+1)−2)/(√(3κ+1)+2); heavy ball's best is faster; the flattest direction has a
+    double root there; ln ρ_hb / ln ρ_nesterov climbs toward √3."""
+    s = np.sqrt(3 * kappa + 1)
+    a_star, beta_star, rho_star = 4 / (3 * kappa + 1), (s - 2) / (s + 2), 1 - 2 / s
+    assert max(nesterov_rho(a_star, beta_star, 1.0), nesterov_rho(a_star, beta_star, kappa)) \
+        == pytest.approx(rho_star, rel=1e-7)
+    q = 1 - a_star
+    assert ((1 + beta_star) * q) ** 2 - 4 * beta_star * q == pytest.approx(0.0, abs=1e-12)
+    a = np.geomspace(a_star / 10, 10 * a_star, 800)[:, None]
+    beta = np.linspace(0.0, 0.999, 800)[None, :]
+    rho = np.maximum(nesterov_rho(a, beta, 1.0), nesterov_rho(a, beta, kappa))
+    assert rho.min() >= rho_star - 1e-12
+    assert rho.min() == pytest.approx(rho_star, abs=2e-3)
+    hb = optimum(kappa)[2]
+    assert hb < rho_star
+    ratio = np.log(hb) / np.log(rho_star)
+    assert 1.5 < ratio < np.sqrt(3)
+    # the false claims "Nesterov's best equals heavy ball's" and "the same parameters"
+    assert rho_star - hb > 0.005
+    assert abs(beta_star - optimum(kappa)[1]) > 0.01
+
+
+def test_nesterov_steps_grow_like_sqrt_kappa_about_sqrt3_times_heavy_balls():
+    ratios = []
+    for kappa in (1e2, 1e4, 1e6, 1e8):
+        rho_n = 1 - 2 / np.sqrt(3 * kappa + 1)
+        ratios.append(np.log(optimum(kappa)[2]) / np.log(rho_n))
+        assert 1.1 < -np.log(rho_n) * np.sqrt(kappa) < 1.3           # −ln ρ ≈ (2/√3)/√κ
+    assert all(b > a for a, b in zip(ratios, ratios[1:]))
+    assert ratios[-1] == pytest.approx(np.sqrt(3), rel=1e-3) and round(np.sqrt(3), 1) == 1.7
+
+
+def test_nesterov_runs_on_the_bowl_at_both_optima():
+    """Loss gap 1e-8 after 38 (heavy ball at its optimum) and 52 steps (Nesterov at its own)."""
+    lam = np.array([1.0, 25.0])
+    a_h, beta_h, _ = optimum(25.0)
+    hb = heavy_ball(a_h, beta_h, lam, BOWL_START, 200)
+    s = np.sqrt(76.0)
+    nag = heavy_ball(4 / 76, (s - 2) / (s + 2), lam, BOWL_START, 200, nesterov=True)
+    gap = lambda e: 0.5 * (lam * e ** 2).sum(axis=1)              # noqa: E731
+    assert int(np.argmax(gap(hb) <= 1e-8)) == 38
+    # optlib visits the look-ahead points y_t = w_t + β(w_t − w_{t−1})
+    beta_n = (s - 2) / (s + 2)
+    y = nag + beta_n * (nag - np.concatenate([nag[:1], nag[:-1]]))
+    assert int(np.argmax(gap(y) <= 1e-8)) == 52
+
+
+def test_heavy_ball_best_rate_beats_nesterovs_for_every_condition_number():
+    """'On a quadratic heavy ball is faster': (√κ−1)/(√κ+1) < 1 − 2/√(3κ+1) for all κ > 1."""
+    kappa = np.geomspace(1.001, 1e12, 2000)
+    hb = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+    nag = 1 - 2 / np.sqrt(3 * kappa + 1)
+    assert np.all(hb < nag)

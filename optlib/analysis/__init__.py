@@ -25,7 +25,8 @@ Gradient descent and momentum on a quadratic
   :func:`momentum_eigenvalues`, :func:`momentum_spectral_radius`,
   :func:`momentum_regime`, :func:`momentum_critical_lr`,
   :func:`momentum_stability_limit`, :func:`momentum_optimal`,
-  :func:`heavy_ball_iteration_matrix`.
+  :func:`heavy_ball_iteration_matrix`; Nesterov's variant :func:`nesterov_spectral_radius`,
+  :func:`nesterov_stability_limit`, :func:`nesterov_optimal`.
 * **Averages** (``optlib.analysis.averages``, chapters 2 and 4): the exponentially
   weighted average :math:`v_t = \beta v_{t-1} + (1-\beta) g_t` from :math:`v_0 = 0`,
   its weights, bias :math:`1-\beta^t`, window :math:`1/(1-\beta)` and gain, and Adam's
@@ -91,6 +92,9 @@ from .momentum import (
     momentum_regime,
     momentum_spectral_radius,
     momentum_stability_limit,
+    nesterov_optimal,
+    nesterov_spectral_radius,
+    nesterov_stability_limit,
 )
 
 from . import adaptive, averages, gd, momentum

@@ -10,7 +10,7 @@ the same average started at zero,
 
 Its weights sum to :math:`1 - \beta^t` (the bias toward the zero start), it remembers
 about :math:`1/(1-\beta)` steps (the window), and it passes an oscillation of angular
-frequency :math:`\omega` with the gain :math:`|H(\omega)|` (chapter 2). Adam divides
+frequency :math:`\omega` with the gain :math:`|G(\omega)|` (chapter 2). Adam divides
 both of its averages by their total weights (chapter 4): its bias correction is two
 EMA biases, so it lives here beside :func:`ema_bias`.
 """
@@ -40,7 +40,7 @@ class BiasCorrection(NamedTuple):
     Attributes:
         first: :math:`1 - \beta_1^t`, the total weight of the first-moment EMA.
         second: :math:`1 - \beta_2^t`, the total weight of the second-moment EMA.
-        step_scale: :math:`\sqrt{1-\beta_2^t} / (1-\beta_1^t)`, the factor by
+        step_scale: :math:`c_t = \sqrt{1-\beta_2^t} / (1-\beta_1^t)`, the factor by
             which correction multiplies the uncorrected step (for
             :math:`\varepsilon = 0`).
     """
@@ -115,16 +115,16 @@ def ema_gain(beta, omega):
     r"""How much of an oscillation of angular frequency :math:`\omega` the EMA keeps.
 
     Feed :math:`g_t = e^{i\omega t}` into :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`;
-    once the start is forgotten :math:`v_t = H\, g_t` with
+    once the start is forgotten :math:`v_t = G(\omega)\, g_t` with the response
 
     .. math::
 
-        H(\omega) = \frac{1-\beta}{1 - \beta e^{-i\omega}}, \qquad
-        |H(\omega)| = \frac{1-\beta}{\sqrt{1 - 2\beta\cos\omega + \beta^2}} .
+        G(\omega) = \frac{1-\beta}{1 - \beta e^{-i\omega}}, \qquad
+        |G(\omega)| = \frac{1-\beta}{\sqrt{1 - 2\beta\cos\omega + \beta^2}}
 
-    A constant gradient (:math:`\omega = 0`) is kept whole, :math:`|H| = 1`; a
-    gradient that flips sign every step (:math:`\omega = \pi`) is shrunk to
-    :math:`|H| = (1-\beta)/(1+\beta)`.
+    (:math:`G`, not :math:`H`, which is the Hessian). A constant gradient
+    (:math:`\omega = 0`) is kept whole, :math:`|G| = 1`; a gradient that flips sign every
+    step (:math:`\omega = \pi`) is shrunk to :math:`|G| = (1-\beta)/(1+\beta)`.
 
     Args:
         beta: :math:`\beta \in [0, 1)`, scalar or array.
@@ -152,7 +152,7 @@ def adam_bias_correction(beta1, beta2, t) -> BiasCorrection:
 
     .. math::
 
-        \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t} .
+        c_t = \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t} .
 
     Args:
         beta1: :math:`\beta_1 \in [0, 1)`, scalar or array.

@@ -1,20 +1,33 @@
 r"""Momentum on a quadratic, in closed form.
 
-Along one eigendirection of curvature :math:`\lambda`, ``optlib.Momentum`` (the EMA
-form :math:`v \leftarrow \beta v + (1-\beta) g`, :math:`w \leftarrow w - \alpha v`)
-advances the pair :math:`(w_t, v_t)` by the iteration matrix
+``optlib.Momentum`` is the EMA form :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`,
+:math:`w_t = w_{t-1} - \alpha v_t` with :math:`g_t = \nabla f(w_{t-1})` and
+:math:`v_0 = 0`. Along one eigendirection of curvature :math:`\lambda` the error
+:math:`e_t` obeys the scalar recurrence
+
+.. math::
+
+    e_{t+1} = (1 + \beta - a\lambda)\, e_t - \beta\, e_{t-1}, \qquad a = \alpha(1-\beta)
+
+(Polyak's heavy ball with step :math:`a`), and the pair :math:`(e_t, v_t)` is advanced by
+the iteration matrix
 
 .. math::
 
     M = \begin{pmatrix} 1 - \alpha(1-\beta)\lambda & -\alpha\beta \\
                         (1-\beta)\lambda & \beta \end{pmatrix},
 
-with trace :math:`T = 1 + \beta - \alpha(1-\beta)\lambda` and determinant :math:`\beta`.
-Its eigenvalues :math:`\sigma` (roots of :math:`\sigma^2 - T\sigma + \beta`) decide
-everything: the rate is the spectral radius :math:`\max|\sigma|`, complex eigenvalues
-have modulus :math:`\sqrt\beta` (ripples), they coincide at the critical learning rates,
-and one leaves the unit disc through :math:`-1` at the stability limit. Polyak's heavy
-ball with step :math:`a = \alpha(1-\beta)` has a similar matrix (chapter 2).
+with :math:`\operatorname{tr} M = 1 + \beta - \alpha(1-\beta)\lambda` and
+:math:`\det M = \beta`. Its eigenvalues :math:`\sigma` (roots of
+:math:`\sigma^2 - (\operatorname{tr} M)\,\sigma + \beta`) decide everything: the rate is
+the spectral radius :math:`\max|\sigma|`, complex eigenvalues have modulus
+:math:`\sqrt\beta` (ripples), they coincide at the critical learning rates, and one
+leaves the unit disc through :math:`-1` at the stability limit (chapter 2).
+
+``Momentum(nesterov=True)`` obeys another recurrence,
+:math:`e_{t+1} = (1+\beta)(1-a\lambda)\, e_t - \beta(1-a\lambda)\, e_{t-1}`:
+:func:`nesterov_spectral_radius`, :func:`nesterov_stability_limit` and
+:func:`nesterov_optimal` are its closed forms.
 """
 
 from __future__ import annotations
@@ -34,6 +47,9 @@ __all__ = [
     "momentum_stability_limit",
     "momentum_optimal",
     "heavy_ball_iteration_matrix",
+    "nesterov_spectral_radius",
+    "nesterov_stability_limit",
+    "nesterov_optimal",
 ]
 
 
@@ -51,14 +67,17 @@ def _roots(lr, beta, lam):
 
 
 def momentum_iteration_matrix(lr, beta, curvature):
-    r"""The 2×2 matrix that advances :math:`(w_t, v_t)` along one eigendirection.
+    r"""The 2×2 matrix that advances :math:`(e_t, v_t)` along one eigendirection.
+
+    With :math:`e_t = w_t - w^*` and :math:`g_t = \lambda e_{t-1}`, one step
+    :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`, :math:`e_t = e_{t-1} - \alpha v_t` is
 
     .. math::
 
-        \begin{pmatrix} w_{t+1} \\ v_{t+1} \end{pmatrix} =
+        \begin{pmatrix} e_t \\ v_t \end{pmatrix} =
         \begin{pmatrix} 1 - \alpha(1-\beta)\lambda & -\alpha\beta \\
                         (1-\beta)\lambda & \beta \end{pmatrix}
-        \begin{pmatrix} w_t \\ v_t \end{pmatrix}
+        \begin{pmatrix} e_{t-1} \\ v_{t-1} \end{pmatrix}
 
     Args:
         lr: learning rate(s) :math:`\alpha > 0`.
@@ -167,10 +186,11 @@ def momentum_regime(lr, beta, curvature):
 def momentum_critical_lr(beta, curvature):
     r"""The two learning rates at which momentum is critically damped along :math:`\lambda`.
 
-    The iteration matrix (:func:`momentum_iteration_matrix`) has trace
-    :math:`T = 1 + \beta - \alpha(1-\beta)\lambda` and determinant :math:`\beta`;
-    its eigenvalues coincide when the discriminant :math:`T^2 - 4\beta` vanishes,
-    :math:`T = \pm 2\sqrt\beta`, that is
+    The iteration matrix (:func:`momentum_iteration_matrix`) has
+    :math:`\operatorname{tr} M = 1 + \beta - \alpha(1-\beta)\lambda` and determinant
+    :math:`\beta`; its eigenvalues coincide when the discriminant
+    :math:`(\operatorname{tr} M)^2 - 4\beta` vanishes, :math:`\operatorname{tr} M = \pm 2\sqrt\beta`,
+    that is
 
     .. math::
 
@@ -210,8 +230,8 @@ def momentum_stability_limit(beta, curvatures):
     An eigenvalue of the iteration matrix leaves the unit disc through
     :math:`\sigma = -1` (complex ones have modulus :math:`\sqrt\beta < 1`, and
     :math:`\sigma = +1` would need :math:`\alpha\lambda = 0`). The characteristic
-    polynomial :math:`\sigma^2 - T\sigma + \beta` vanishes at :math:`-1` when
-    :math:`1 + T + \beta = 0`, i.e. :math:`\alpha(1-\beta)\lambda = 2(1+\beta)`:
+    polynomial :math:`\sigma^2 - (\operatorname{tr} M)\,\sigma + \beta` vanishes at :math:`-1`
+    when :math:`1 + \operatorname{tr} M + \beta = 0`, i.e. :math:`\alpha(1-\beta)\lambda = 2(1+\beta)`:
 
     .. math::
 
@@ -219,7 +239,10 @@ def momentum_stability_limit(beta, curvatures):
 
     For :math:`\beta = 0` this is gradient descent's :math:`2/\lambda_{\max}`; in
     heavy-ball terms the step :math:`a = \alpha(1-\beta)` must stay below
-    :math:`2(1+\beta)/\lambda_{\max}`.
+    :math:`2(1+\beta)/\lambda_{\max}`. It is also gradient descent's limit
+    :math:`\alpha_{\text{eff}}\lambda_{\max} < 2` for the effective learning rate
+    :math:`\alpha_{\text{eff}} = \alpha(1-\beta)/(1+\beta)` of a gradient that flips sign
+    every step.
 
     Args:
         beta: :math:`\beta \in [0, 1)`, scalar or array.
@@ -273,7 +296,8 @@ def momentum_optimal(curvatures) -> Optimum:
 def heavy_ball_iteration_matrix(step, beta, curvature):
     r"""Polyak's heavy ball along one eigendirection, acting on :math:`(w_t, w_{t-1})`.
 
-    Heavy ball, :math:`w_{t+1} = w_t - a\,\lambda w_t + \beta (w_t - w_{t-1})`, is
+    Heavy ball, :math:`w_{t+1} = w_t - a\,\lambda w_t + \beta (w_t - w_{t-1})` (the
+    minimum at 0), is
 
     .. math::
 
@@ -309,3 +333,114 @@ def heavy_ball_iteration_matrix(step, beta, curvature):
     m[..., 1, 0] = 1.0
     m[..., 1, 1] = 0.0
     return m
+
+
+def _nesterov_roots(step, beta, lam):
+    r"""Roots of :math:`\sigma^2 - (1+\beta)q\,\sigma + \beta q`, :math:`q = 1 - a\lambda`."""
+    q = 1.0 - step * lam
+    trace = (1.0 + beta) * q
+    root = np.sqrt((trace ** 2 - 4.0 * beta * q).astype(np.complex128))
+    return np.stack([(trace + root) / 2.0, (trace - root) / 2.0], axis=-1)
+
+
+def nesterov_spectral_radius(lr, beta, curvatures):
+    r"""Convergence rate of ``Momentum(nesterov=True)`` on a quadratic.
+
+    Nesterov's method with step :math:`a = \alpha(1-\beta)` evaluates the gradient at the
+    look-ahead point :math:`w_t + \beta(w_t - w_{t-1})`; along a direction of curvature
+    :math:`\lambda` its error obeys
+
+    .. math::
+
+        e_{t+1} = (1+\beta)(1-a\lambda)\, e_t - \beta(1-a\lambda)\, e_{t-1},
+
+    and so do the look-ahead points that ``optlib.Momentum(nesterov=True)`` visits. The
+    rate is the largest modulus of the roots of
+    :math:`\sigma^2 - (1+\beta)(1-a\lambda)\,\sigma + \beta(1-a\lambda)` over all
+    curvatures; complex roots have modulus :math:`\sqrt{\beta(1-a\lambda)}`.
+
+    Args:
+        lr: learning rate(s) :math:`\alpha > 0` (array for a grid).
+        beta: momentum coefficient(s) :math:`\beta \in [0, 1)`, broadcasting with ``lr``.
+        curvatures: the Hessian's eigenvalues (or an objective).
+
+    Returns:
+        float, or array of shape ``broadcast(lr, beta).shape``.
+
+    Examples:
+        >>> round(nesterov_spectral_radius(0.2, 0.5, (1.0,)), 12)   # σ² − 1.35σ + 0.45: 0.75, 0.6
+        0.75
+    """
+    lr, beta = _lr_beta(lr, beta)
+    lam = _common.curvatures(curvatures)
+    lr, beta = np.broadcast_arrays(lr, beta)
+    sig = _nesterov_roots((lr * (1.0 - beta))[..., None], beta[..., None], lam)
+    return _common.scalar_or_array(np.abs(sig).max(axis=(-2, -1)))
+
+
+def nesterov_stability_limit(beta, curvatures):
+    r"""The largest learning rate for which ``Momentum(nesterov=True)`` converges.
+
+    The characteristic polynomial :math:`\sigma^2 - (1+\beta)q\,\sigma + \beta q`,
+    :math:`q = 1 - a\lambda`, vanishes at :math:`\sigma = -1` when
+    :math:`1 + (1 + 2\beta)q = 0`, i.e. :math:`a\lambda = 2(1+\beta)/(1+2\beta)`
+    (at :math:`+1` only for :math:`a\lambda = 0`; complex roots have modulus
+    :math:`\sqrt{\beta q} < 1`). With :math:`a = \alpha(1-\beta)`:
+
+    .. math::
+
+        \alpha < \frac{2(1+\beta)}{(1+2\beta)(1-\beta)\,\lambda_{\max}} ,
+
+    a factor :math:`1 + 2\beta` below heavy ball's limit
+    (:func:`momentum_stability_limit`).
+
+    Args:
+        beta: :math:`\beta \in [0, 1)`, scalar or array.
+        curvatures: the Hessian's eigenvalues (or an objective with ``curvatures``).
+
+    Returns:
+        float, or an array shaped like ``beta``.
+
+    Examples:
+        >>> round(nesterov_stability_limit(0.5, (1.0, 25.0)), 12)   # 3 / (2 · 0.5 · 25)
+        0.12
+    """
+    beta = np.asarray(_common.beta(beta))
+    lam_max = _common.curvatures(curvatures).max()
+    return _common.scalar_or_array(
+        2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * (1.0 - beta) * lam_max))
+
+
+def nesterov_optimal(curvatures) -> Optimum:
+    r"""Best (α, β) for ``Momentum(nesterov=True)`` on a quadratic, and its rate.
+
+    For Nesterov's method with step :math:`a = \alpha(1-\beta)` the best constant
+    parameters on a quadratic (Lessard, Recht and Packard 2016) are
+
+    .. math::
+
+        a^* = \frac{4}{3\lambda_{\max} + \lambda_{\min}}, \qquad
+        \beta^* = \frac{\sqrt{3\kappa+1} - 2}{\sqrt{3\kappa+1} + 2}, \qquad
+        \text{rate} = 1 - \frac{2}{\sqrt{3\kappa+1}},
+
+    so :math:`\alpha^* = a^*/(1-\beta^*)`. The rate is slower than heavy ball's
+    :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)` (:func:`momentum_optimal`); both steps grow
+    like :math:`\sqrt\kappa`.
+
+    Args:
+        curvatures: the Hessian's eigenvalues (or an objective with ``curvatures``).
+
+    Returns:
+        An :class:`Optimum`.
+
+    Examples:
+        >>> best = nesterov_optimal((1.0, 25.0))   # √76 ≈ 8.718
+        >>> round(best.lr, 6), round(best.beta, 6), round(best.rate, 6)
+        (0.141024, 0.626789, 0.770584)
+    """
+    lam = _common.curvatures(curvatures)
+    lo, hi = lam.min(), lam.max()
+    root = np.sqrt(3.0 * hi / lo + 1.0)
+    beta = (root - 2.0) / (root + 2.0)
+    step = 4.0 / (3.0 * hi + lo)
+    return Optimum(lr=float(step / (1.0 - beta)), beta=float(beta), rate=float(1.0 - 2.0 / root))

@@ -574,3 +574,111 @@ def test_non_numeric_hyperparameters_raise_type_error():
         analysis.momentum_spectral_radius("fast", 0.5, CURV)
     with pytest.raises(TypeError, match="beta"):
         analysis.momentum_spectral_radius(0.1, "heavy", CURV)
+
+
+# --------------------------------------------------------------------------
+# Nesterov: Momentum(nesterov=True) on a quadratic
+# --------------------------------------------------------------------------
+# Derivation used here (independently of the library): Nesterov's method with step a,
+# y_t = w_t + β(w_t − w_{t−1}), w_{t+1} = y_t − aλ y_t along a direction of curvature λ
+# (minimum at 0), gives w_{t+1} = (1 − aλ)((1 + β)w_t − βw_{t−1}). optlib's Nesterov
+# visits y_t, a fixed linear combination of w_t and w_{t−1}, so its points obey the same
+# linear recurrence. Its characteristic polynomial σ² − (1+β)qσ + βq, q = 1 − aλ, is
+# 1 + (1 + 2β)q at σ = −1: zero at aλ = 2(1+β)/(1+2β).
+
+
+def nesterov_points_1d(lr, beta, lam, w0, steps):
+    """optlib.Momentum(nesterov=True) on f(w) = ½λw², started at w0: the points w_0..w_steps."""
+    opt = optlib.Momentum(lr=lr, beta=beta, nesterov=True)
+    w = np.array([w0], dtype=float)
+    out = [w[0]]
+    for _ in range(steps):
+        opt.step(w, lam * w)
+        out.append(w[0])
+    return np.array(out)
+
+
+def nesterov_radius_by_roots(lr, beta, curvatures):
+    a = lr * (1.0 - beta)
+    return max(np.abs(np.roots([1.0, -(1.0 + beta) * (1.0 - a * lam), beta * (1.0 - a * lam)])).max()
+               for lam in curvatures)
+
+
+@pytest.mark.parametrize("lr, beta, lam", [(0.1, 0.6, 25.0), (0.5, 0.9, 3.0), (0.2, 4 / 9, 1.0),
+                                           (0.05, 0.3, 10.0), (0.2, 4 / 9, 25.0)])
+def test_nesterov_points_obey_the_scalar_recurrence(lr, beta, lam):
+    """optlib's Nesterov points satisfy e_{t+1} = (1+β)(1−aλ)e_t − β(1−aλ)e_{t−1}, a = α(1−β),
+    from the first step on (started from rest); heavy ball's recurrence does not fit them."""
+    e = nesterov_points_1d(lr, beta, lam, 1.5, 40)
+    a = lr * (1.0 - beta)
+    q = 1.0 - a * lam
+    predicted = (1.0 + beta) * q * e[1:-1] - beta * q * e[:-2]
+    scale = np.abs(e).max()
+    np.testing.assert_allclose(e[2:], predicted, rtol=0, atol=1e-12 * scale)
+    heavy = (1.0 + beta - a * lam) * e[1:-1] - beta * e[:-2]
+    assert np.abs(e[2:] - heavy).max() > 1e-3 * scale
+    assert e[1] == pytest.approx((1.0 - lr * (1.0 - beta) * (1.0 + beta) * lam) * e[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("lr, beta", [(0.1, 0.6), (0.1, 0.8), (0.05, 0.5), (0.14, 0.63), (0.02, 0.9)])
+def test_nesterov_spectral_radius_is_the_roots_and_the_measured_rate(lr, beta):
+    rho = analysis.nesterov_spectral_radius(lr, beta, CURV)
+    assert rho == pytest.approx(nesterov_radius_by_roots(lr, beta, CURV), rel=1e-12)
+    q = Quadratic(curvatures=CURV, angle=0.4)
+    steps = int(575.0 / -math.log(rho))
+    tr = optlib.run(optlib.Momentum(lr=lr, beta=beta, nesterov=True), q, q.start, steps)
+    assert tr.diverged is False
+    assert fitted_rate(tr.distances(), skip=100, floor=1e-250) == pytest.approx(rho, abs=2e-3)
+
+
+def test_nesterov_spectral_radius_broadcasts_and_differs_from_heavy_ball():
+    lr = np.array([[0.05], [0.1]])
+    beta = np.array([0.3, 0.6, 0.9])
+    rho = analysis.nesterov_spectral_radius(lr, beta, CURV)
+    assert rho.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            assert rho[i, j] == pytest.approx(nesterov_radius_by_roots(lr[i, 0], beta[j], CURV))
+    # β = 0: both are gradient descent
+    assert analysis.nesterov_spectral_radius(0.05, 0.0, CURV) == pytest.approx(
+        analysis.gd_rate(0.05, CURV), rel=1e-12)
+    assert abs(analysis.nesterov_spectral_radius(0.1, 0.6, CURV)
+               - analysis.momentum_spectral_radius(0.1, 0.6, CURV)) > 1e-3
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 4 / 9, 0.9])
+def test_nesterov_stability_limit(beta):
+    """α_max = 2(1+β)/((1+2β)(1−β)λ_max): radius 1 there, runs converge just below and
+    diverge just above; it is heavy ball's limit divided by 1 + 2β."""
+    limit = analysis.nesterov_stability_limit(beta, CURV)
+    assert limit == pytest.approx(2 * (1 + beta) / ((1 + 2 * beta) * (1 - beta) * 25.0), rel=1e-12)
+    assert limit == pytest.approx(analysis.momentum_stability_limit(beta, CURV) / (1 + 2 * beta))
+    assert nesterov_radius_by_roots(limit, beta, CURV) == pytest.approx(1.0, abs=1e-9)
+    q = Quadratic(curvatures=CURV)
+    runs = optlib.run(optlib.Momentum(lr=np.array([[0.98 * limit], [1.02 * limit]]), beta=beta,
+                                      nesterov=True), q, q.start, 3000)
+    assert list(runs.diverged) == [False, True]
+
+
+@pytest.mark.parametrize("kappa", [4.0, 25.0, 89.4, 1000.0])
+def test_nesterov_optimal_is_the_grid_minimum_and_slower_than_heavy_ball(kappa):
+    """No (a, β) on a fine grid beats the closed-form optimum (rate 1 − 2/√(3κ+1)); the grid's
+    best comes close; heavy ball's optimum is faster."""
+    best = analysis.nesterov_optimal((1.0, kappa))
+    a_star = best.lr * (1 - best.beta)
+    assert a_star == pytest.approx(4 / (3 * kappa + 1), rel=1e-12)
+    assert best.rate == pytest.approx(nesterov_radius_by_roots(best.lr, best.beta, (1.0, kappa)),
+                                      rel=1e-7)   # a double root: np.roots has √ε accuracy
+    a = np.geomspace(a_star / 20, 20 * a_star, 700)[:, None]
+    beta = np.linspace(0.0, 0.999, 700)[None, :]
+
+    def radius(lam):
+        q = 1 - a * lam
+        tr = (1 + beta) * q
+        d = np.sqrt((tr * tr - 4 * beta * q).astype(complex))
+        return np.maximum(np.abs((tr + d) / 2), np.abs((tr - d) / 2))
+
+    rho = np.maximum(radius(1.0), radius(kappa))
+    assert rho.min() >= best.rate - 1e-12
+    assert rho.min() == pytest.approx(best.rate, abs=3e-3)
+    assert best.rate > analysis.momentum_optimal((1.0, kappa)).rate

@@ -17,7 +17,7 @@ Gradient descent and momentum on a quadratic
 
       M = \begin{pmatrix} 1 - \alpha(1-\beta)\lambda & -\alpha\beta \\
                           (1-\beta)\lambda & \beta \end{pmatrix}
-      \quad\text{acting on } (w_t, v_t),
+      \quad\text{acting on } (e_t, v_t) \mapsto (e_{t+1}, v_{t+1}),
 
   with trace :math:`1 + \beta - \alpha(1-\beta)\lambda` and determinant
   :math:`\beta`; its spectral radius is the convergence rate, and complex eigenvalues

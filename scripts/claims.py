@@ -11,8 +11,11 @@ The prose of a chapter is its markdown cells. Each number written there is one o
   nearest whole number; "7.3e-3" two significant digits);
 * an **input**: a number the author chose (a learning rate, a start point, a
   curvature), declared as such;
-* **structure**: chapter and exercise numbers, list markers, citation years,
-  integers inside formulas (the 2 of 2/λ, the 1 of 1 − β): recognised by pattern.
+* **structure**: chapter, exercise, theorem and fact numbers, list markers, citation
+  years, integers inside formulas (the 2 of 2/λ, the 1 of 1 − β) and the limits and
+  indices of a formula's sub- and superscripts (the 0 of \sum_{k=0}): recognised by pattern.
+
+Thousands may be separated by commas ("2,303") or spaces ("20 000"); either is one number.
 
 A number that is none of these fails, as does a result whose value differs; the
 message names the chapter, the cell and the sentence. Nothing is re-executed: the
@@ -62,8 +65,10 @@ FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 # directives whose body is prose (their numbers are checked); any other fence is code
 PROSE_DIRECTIVES = ("{admonition}", "{note}", "{tip}", "{warning}", "{important}",
                     "{dropdown}", "{hint}", "{seealso}", "{attention}", "{caution}")
+# thousands separated by commas ("2,303") or by a space ("20 000", also a thin or no-break space)
 NUMBER = re.compile(
-    r"(?<![\w.\\])(?P<num>[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+−]?\d+)?)"
+    r"(?<![\w.\\])(?P<num>[-−]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+(?![\d.,])"
+    r"|\d+)(?:\.\d+)?(?:e[-+−]?\d+)?)"
     r"(?P<pct>\s?%)?(?![\w])")
 STRUCTURE = [
     re.compile(r"(?i)\b(?:chapters?|ch\.|exercises?|sections?|§|figures?|fig\.|tables?|cells?)\s*"
@@ -71,6 +76,8 @@ STRUCTURE = [
     re.compile(r"^\s*(?P<num>\d+)\.\s", re.M),                     # list markers
     re.compile(r"(?P<num>(?:19|20)\d\d)[a-z]?\)"),                 # (Kingma & Ba, 2015)
     re.compile(r"(?i)(?P<num>\d+)(?:st|nd|rd|th)\b"),
+    re.compile(r"(?i)\b(?:theorems?|facts?|lemmas?|propositions?|corollary|parts?)\s*"
+               r"(?P<num>\d+)(?:\s*(?:–|-|and|,)\s*(?P<num2>\d+))*"),
 ]
 ROLE = re.compile(r"\{[a-z:]+\}`[^`]*`")          # {cite}`kingma2015`, {numref}`fig-x`
 CODE = re.compile(r"`[^`\n]*`")
@@ -108,7 +115,7 @@ def prose_of(source: str) -> str:
 
 
 def _value(text: str) -> float:
-    return float(text.replace("−", "-").replace(",", ""))
+    return float(re.sub(r"[,\s\u2009\u202f\u00a0]", "", text.replace("−", "-")))
 
 
 def sentence_around(text: str, start: int, width: int = 70) -> str:
@@ -154,7 +161,10 @@ def tokens(source: str) -> tuple[list[Token], int]:
             ends = not rest or rest.startswith((",", ";", ")", ".", "\\quad", "\\qquad",
                                                 "\\text", "\\;", "}", "&", "\\%", "%",
                                                 "\\\\", "\\le", "\\ge", "<", ">"))
-            if "." not in raw and not (relation and ends):
+            math_start = next(a for a, b in math_spans if a <= start < b)
+            # a summation limit or an index (\sum_{k=0}, x^{t-1}) belongs to the formula
+            in_script = re.search(r"[_^]\{[^{}]*$", text[math_start:start])
+            if in_script or ("." not in raw and not (relation and ends)):
                 skipped += 1
                 continue
             # x 10^{k}: the mantissa and the exponent are one number
@@ -179,7 +189,7 @@ def agrees(text: str, value) -> bool:
         return False
     if not math.isfinite(value):
         return False
-    body = text.rstrip("%").replace("−", "-").replace(",", "")
+    body = re.sub(r"[,\s\u2009\u202f\u00a0]", "", text.rstrip("%").replace("−", "-"))
     if text.endswith("%"):
         value *= 100
     if "e" in body:

@@ -50,6 +50,29 @@ def test_numbers_of_code_formulas_roles_and_structure_are_not_claims():
     assert structural >= 4
 
 
+@pytest.mark.parametrize("text, numbers", [
+    # a space (plain, thin or no-break) as the thousands separator: one number, 20 000
+    ("the runs are 20 000 steps long, 1\u2009000\u2009000 in all", ["20 000", "1\u2009000\u2009000"]),
+    ("between 1 and 25 000", ["1", "25 000"]),
+    # theorem and fact numbers are structure
+    ("by Theorem 1 and facts 1 and 2 the rate is 0.5", ["0.5"]),
+    # summation limits and indices inside a formula are the formula's own
+    ("$\\sum_{k=0}^{t-1} (1-\\beta)\\beta^{k=2} = 1 - \\beta^t$ and $x_{t=3}$ with 0.25",
+     ["0.25"]),
+    # ... but a result after "=" still counts, 0 included
+    ("$|1 - \\alpha\\lambda_2| = 0$ and $\\rho = 0.93$", ["0", "0.93"]),
+])
+def test_thousands_theorems_and_formula_indices(text, numbers):
+    found, _ = claims.tokens(text)
+    assert [t.text for t in found] == numbers
+    assert [t.value for t in found][:1] == [float(numbers[0].replace("\u2009", "").replace(" ", ""))]
+
+
+def test_a_space_separated_result_agrees_at_its_precision():
+    assert claims.agrees("20 000", 20000.4) and not claims.agrees("20 000", 20001)
+    assert claims.agrees("1\u2009347", 1347)
+
+
 def chapter_one_with(change) -> Path:
     nb = json.loads((ROOT / "chapters" / "01_oscillation.ipynb").read_text(encoding="utf-8"))
     nb = copy.deepcopy(nb)

@@ -210,6 +210,11 @@ def _representations(x: float) -> set[str]:
     return keep
 
 
+def _mention(rep: str) -> re.Pattern:
+    """``rep`` as a whole number in a text: not inside 10.08, 0.085 or 29.33."""
+    return re.compile(rf"(?<![\d.]){re.escape(rep)}(?!\d|\.\d)")
+
+
 def _answer_values(exercise) -> list[float]:
     want = exercise.expected()
     if isinstance(want, str):
@@ -229,7 +234,7 @@ def test_no_answer_is_printed_elsewhere(chapter):
         own = set(range(e["question"], stop))
         for value in _answer_values(registry[e["id"]]):
             for rep in _representations(value):
-                pattern = re.compile(rf"(?<![\d.]){re.escape(rep)}(?![\d])")
+                pattern = _mention(rep)
                 for i, cell in enumerate(cells):
                     if i in own:
                         continue
@@ -252,7 +257,7 @@ def test_representations_catch_the_usual_printings():
     assert {"0.41", "0.410", "0.4095"} <= _representations(1 - 0.9 ** 5)
     assert _representations(3.0) == set() and _representations(0.5) == set()
     text = "the limit is 0.08 for curvatures 1 and 25"
-    assert any(re.search(rf"(?<![\d.]){re.escape(r)}(?![\d])", text)
-               for r in _representations(0.08))
-    assert not any(re.search(rf"(?<![\d.]){re.escape(r)}(?![\d])", "α = 0.085")
-                   for r in _representations(0.08))
+    assert any(_mention(r).search(text) for r in _representations(0.08))
+    assert not any(_mention(r).search("α = 0.085") for r in _representations(0.08))
+    assert not any(_mention(r).search("a slope of −29.3333") for r in _representations(29.0))
+    assert any(_mention(r).search("after 29 steps.") for r in _representations(29.0))

@@ -16,6 +16,8 @@ import math
 import numpy as np
 import pytest
 
+from network_reference import forward_backward, sharpness_by_lanczos
+
 
 @pytest.fixture(scope="module")
 def train_set():
@@ -23,22 +25,6 @@ def train_set():
 
     split = load_digits_split(test_fraction=0.25, seed=0)
     return split.X_train, split.y_train
-
-
-def forward_backward(params, X, y):
-    """Softmax cross-entropy of a two-layer ReLU network and its gradient."""
-    Z1 = X @ params["W1"] + params["b1"]
-    A1 = np.maximum(Z1, 0.0)
-    Z2 = A1 @ params["W2"] + params["b2"]
-    Z2 = Z2 - Z2.max(axis=1, keepdims=True)
-    P = np.exp(Z2) / np.exp(Z2).sum(axis=1, keepdims=True)
-    n = len(y)
-    loss = -np.mean(np.log(P[np.arange(n), y]))
-    dZ2 = P.copy()
-    dZ2[np.arange(n), y] -= 1.0
-    dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
-    return loss, {"W1": X.T @ dZ1 / n, "b1": dZ1.mean(axis=0),
-                  "W2": A1.T @ dZ2 / n, "b2": dZ2.mean(axis=0)}
 
 
 def start(seed=0):
@@ -88,38 +74,15 @@ def test_zero_weights_move_only_b2_for_ever(train_set):
     assert moved(control, gd(control, X, y, lr=0.5, steps=2)[0]) == {"W1", "b1", "W2", "b2"}
 
 
-def _lambda_max(params, X, y):
-    """λ_max by Lanczos on Hessian-vector products from central differences of the
-    gradient above."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
-    keys = list(params)
-    shapes = [params[k].shape for k in keys]
-    cuts = np.cumsum([params[k].size for k in keys])[:-1]
-    flat = np.concatenate([params[k].ravel() for k in keys])
-
-    def grad(w):
-        parts = np.split(w, cuts)
-        g = forward_backward({k: q.reshape(s) for k, q, s in zip(keys, parts, shapes)}, X, y)[1]
-        return np.concatenate([g[k].ravel() for k in keys])
-
-    def hv(v):
-        eps = 1e-5 / max(np.linalg.norm(v), 1e-300)
-        return (grad(flat + eps * v) - grad(flat - eps * v)) / (2 * eps)
-
-    op = LinearOperator((flat.size, flat.size), matvec=hv, dtype=float)
-    return eigsh(op, k=1, which="LA", tol=1e-6, v0=np.ones(flat.size))[0][0]
-
-
 def test_above_the_limit_the_run_is_bumpy_and_leaves_the_sharp_region(train_set):
     X, y = train_set
     p0 = start()
-    lam0 = _lambda_max(p0, X, y)
+    lam0 = sharpness_by_lanczos(p0, X, y)
     lr = 2.5 / lam0
     end, losses = gd(p0, X, y, lr, steps=100)
     assert np.any(np.diff(losses) > 0)                     # rises at some steps
     assert forward_backward(end, X, y)[0] < 0.5            # keeps learning, far below ln 10
-    assert _lambda_max(end, X, y) < 2 / lr                 # the sharpness fell below 2/α
+    assert sharpness_by_lanczos(end, X, y) < 2 / lr                 # the sharpness fell below 2/α
     # the false version: below the limit (α = 0.5/λ_max) the loss never rises
     assert not np.any(np.diff(gd(p0, X, y, 0.5 / lam0, steps=100)[1]) > 0)
 

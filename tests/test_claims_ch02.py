@@ -502,3 +502,21 @@ def test_heavy_ball_best_rate_beats_nesterovs_for_every_condition_number():
     hb = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
     nag = 1 - 2 / np.sqrt(3 * kappa + 1)
     assert np.all(hb < nag)
+
+
+def test_at_the_stability_limit_the_error_flips_at_a_constant_size():
+    # Regime table, last row: at exactly aλ = 2(1 + β) the roots are −1 and −β, so the error
+    # neither decays nor grows; only above the limit does it grow.
+    beta = 0.5
+    a_lam = 2 * (1 + beta)
+    assert np.allclose(sorted(np.roots([1, -(1 + beta - a_lam), beta]).real), [-1.0, -beta])
+    e = [1.5, (1 - a_lam) * 1.5]                   # from rest: a plain gradient step first
+    for _ in range(200):
+        e.append((1 + beta - a_lam) * e[-1] - beta * e[-2])
+    tail = np.abs(e[-20:])
+    assert np.allclose(tail, tail[0], rtol=1e-9) and 4 < tail[0] < 5          # ±4.5 for ever
+    assert np.all(np.sign(e[-20:-1]) != np.sign(e[-19:]))
+    above = [1.5, (1 - 1.01 * a_lam) * 1.5]
+    for _ in range(200):
+        above.append((1 + beta - 1.01 * a_lam) * above[-1] - beta * above[-2])
+    assert abs(above[-1]) > 10 * tail[0]            # just above the limit it grows

@@ -400,3 +400,32 @@ def test_adagrad_step_sizes_never_grow_but_its_steps_can():
         sizes.append(steps[-1] / g)
     assert steps[2] > steps[1]                                      # a step grew
     assert np.all(np.diff(sizes) < 0)                               # step sizes did not
+
+
+def _adam_vs_momentum_on_v_hat(g0_over_eps, steps=300, lr=1e-3, eps=1e-8, b1=0.9, b2=0.999,
+                               lam=1e-7):
+    """Largest gap, relative to the start, between Adam and momentum on the bias-corrected
+    average v̂ with learning rate α/ε, on f = λw²/2 (λα/ε = 0.01, so that momentum is stable)
+    started where the gradient is g0."""
+    w_adam = w_mom = g0_over_eps * eps / lam
+    start = w_adam
+    v1 = s1 = v2 = 0.0
+    worst = 0.0
+    for t in range(1, steps + 1):
+        g = lam * w_adam
+        v1 = b1 * v1 + (1 - b1) * g
+        s1 = b2 * s1 + (1 - b2) * g * g
+        w_adam -= lr * (v1 / (1 - b1 ** t)) / (np.sqrt(s1 / (1 - b2 ** t)) + eps)
+        g = lam * w_mom
+        v2 = b1 * v2 + (1 - b1) * g
+        w_mom -= lr / eps * v2 / (1 - b1 ** t)
+        worst = max(worst, abs(w_adam - w_mom) / abs(start))
+    return worst
+
+
+def test_adam_is_momentum_with_lr_over_eps_only_for_gradients_much_smaller_than_eps():
+    # Chapter 4, "Where ε sits": "for gradients much smaller than ε it behaves like momentum
+    # (on v̂) with learning rate α/ε". The old sentence said so for every gradient below ε.
+    assert _adam_vs_momentum_on_v_hat(1e-4) < 1e-3
+    assert _adam_vs_momentum_on_v_hat(0.3) > 0.05          # "below ε" is not enough
+    assert _adam_vs_momentum_on_v_hat(1.0) > 0.2

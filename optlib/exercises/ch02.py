@@ -163,8 +163,8 @@ register(
                  "Which reaches a loss gap below 1e-10 first? One of A, B, C.",
         expected=_race_winner,
         choices=RACE_CHOICES,
-        hint="Hint: compare the rates; the flat direction (λ = 1) is monotone for one of the "
-             "settings and in the ripple band, with rate √β, for another.",
+        hint="Hint: compare the rates; the flat direction (λ = 1) is monotone for A and B and "
+             "in the ripple band, with rate √β, for C.",
     ),
     Exercise(
         id="2.6",

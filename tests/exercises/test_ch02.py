@@ -257,3 +257,20 @@ def test_parameters_are_not_the_chapters_old_ones():
     tests/test_exercise_layout.py."""
     assert ch02.BIAS_BETA not in (0.5, 0.9, 0.98, 0.999)
     assert ch02.OPTIMAL_CURVATURES != (1.0, 25.0) and ch02.LIMIT_CURVATURES != (1.0, 25.0)
+
+
+def test_2_5_hint_flat_direction_monotone_for_a_and_b_ripples_for_c():
+    # The hint says: along λ = 1 the roots are real and positive for A and B (monotone) and
+    # complex with |σ| = √β for C. The old hint ("monotone for one of the settings") was wrong.
+    kinds = []
+    for beta in ch02.RACE_BETAS:
+        roots = np.roots([1, -(1 + beta - ch02.RACE_STEP * 1.0), beta])
+        if np.all(np.isreal(roots)) and np.all(roots.real >= 0):
+            kinds.append("monotone")
+        elif np.iscomplexobj(roots) and np.allclose(np.abs(roots), np.sqrt(beta)):
+            kinds.append("ripples")
+        else:
+            kinds.append("other")
+    assert kinds == ["monotone", "monotone", "ripples"]
+    assert "monotone for A and B" in exercises()["2.5"].hint and "for C" in exercises()["2.5"].hint
+    assert kinds.count("monotone") != 1        # the old wording's "one of the settings"

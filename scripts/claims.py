@@ -13,7 +13,7 @@ The prose of a chapter is its markdown cells. Each number written there is one o
   curvature), declared as such;
 * **structure**: chapter, exercise, theorem and fact numbers, list markers, citation
   years, integers inside formulas (the 2 of 2/λ, the 1 of 1 − β) and the limits and
-  indices of a formula's sub- and superscripts (the 0 of \sum_{k=0}): recognised by pattern.
+  indices of a formula's sub- and superscripts (the 0 of \\sum_{k=0}): recognised by pattern.
 
 Thousands may be separated by commas ("2,303") or spaces ("20 000"); either is one number.
 

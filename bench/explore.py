@@ -1,4 +1,5 @@
-"""Figures `explore_latency_<name>` and `static_bytes_<name>` for the chapters' explorations.
+"""Figures `explore_latency_<name>`, `static_bytes_<name>` and `static_redraw_<name>` for the
+chapters' explorations.
 
 :func:`explorations` runs the chapters' own code (``chapters/*.ipynb``, code cells in
 order) and keeps every exploration a cell displays, so the benchmark measures exactly
@@ -11,8 +12,15 @@ what the book shows and cannot drift from it. For each one:
   sliders are cycled in turn, each through its whole grid, after a warm-up.
 * ``static_bytes_<name>`` — bytes of its self-contained static HTML
   (``static_html()``, UTF-8).
+* ``static_redraw_<name>`` — median milliseconds, in headless Chromium, from a slider
+  step of the static version (its value set and an ``input`` event dispatched, as a
+  keyboard or mouse step does) to the updated picture: the script's redraw of the SVG
+  paths and the readout, the decoding of a new background image where the step changes
+  it, and the style and layout that follow (forced by reading the picture's size). Paint
+  itself is left out: it waits for the next frame, which would measure the frame clock.
 
-Goal: ≤ 50 ms per slider change.
+Goals: ≤ 50 ms per slider change in the kernel, ≤ 16 ms (one frame at 60 Hz) per step
+of a static exploration.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ from .common import emit, log
 WARMUP = 5        # slider changes before timing
 CHANGES = 60      # timed slider changes (median over these)
 GOAL_MS = 50.0
+STATIC_GOAL_MS = 16.0
+CHROMIUM = "/usr/bin/chromium"
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 
@@ -106,6 +116,56 @@ def latency_ms(exploration) -> tuple[float, int]:
     return statistics.median(times) * 1e3, len(times)
 
 
+# Runs in the page: step the sliders in turn (as `_changes` does) and time each redraw.
+_REDRAW_JS = """
+async ([warmup, count]) => {
+  const inputs = Array.from(document.querySelectorAll("input[type=range], select"));
+  const img = document.querySelector("img"), svg = document.querySelector("svg");
+  const size = el => el.tagName === "SELECT" ? el.options.length : (+el.max - +el.min + 1);
+  const times = [];
+  for (let j = 0; j < warmup + count; j++) {
+    const el = inputs[j % inputs.length];
+    const before = img ? img.getAttribute("src") : null;
+    const start = performance.now();
+    if (el.tagName === "SELECT") el.selectedIndex = (el.selectedIndex + 1) % size(el);
+    else el.value = String(+el.min + ((+el.value - +el.min + 1) % size(el)));
+    el.dispatchEvent(new Event("input", {bubbles: true}));
+    if (img && img.getAttribute("src") !== before) await img.decode();
+    svg.getBoundingClientRect();          // style and layout of the new picture
+    const elapsed = performance.now() - start;
+    if (j >= warmup) times.push(elapsed);
+  }
+  times.sort((a, b) => a - b);
+  return [times[times.length >> 1], times.length];
+}
+"""
+
+
+def redraw_ms(explorations_: list) -> dict:
+    """``{name: (median ms, steps timed)}`` of each static exploration in headless Chromium."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            for exploration in explorations_:
+                page_file = Path(folder) / f"{exploration.name}.html"
+                page_file.write_text("<!doctype html><meta charset=utf-8><body>"
+                                     + exploration.static_html() + "</body>", encoding="utf-8")
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(page_file.as_uri())
+                page.wait_for_function("document.querySelector('svg path') !== null")
+                ms, n = page.evaluate(_REDRAW_JS, [WARMUP, CHANGES])
+                results[exploration.name] = (float(ms), int(n))
+                page.close()
+        finally:
+            browser.close()
+    return results
+
+
 def main() -> None:
     log("explore: building the chapters' explorations ...")
     start = time.perf_counter()
@@ -122,3 +182,12 @@ def main() -> None:
         log(f"explore: {name}: encoding the static HTML ...")
         size = len(exploration.static_html().encode("utf-8"))
         emit(f"static_bytes_{name}", size, "bytes", frames=int(np.prod(exploration.shape)))
+    if not Path(CHROMIUM).exists():
+        log(f"explore: {CHROMIUM} is missing: no static_redraw figures (make test installs it)")
+        return
+    log("explore: timing the static versions' redraw in headless Chromium ...")
+    for name, (ms, n) in redraw_ms(built).items():
+        if ms > STATIC_GOAL_MS:
+            log(f"explore: {name}: {ms:.2f} ms per static step is above the "
+                f"{STATIC_GOAL_MS:.0f} ms goal")
+        emit(f"static_redraw_{name}", round(ms, 3), "ms", repeats=n)

@@ -1,6 +1,6 @@
 """Sphinx extension of the book (listed in _config.yml under sphinx.local_extensions).
 
-Four small things the book needs from its build:
+Five small things the book needs from its build:
 
 1. **Static explorations.** While the book is built, the notebooks' kernels
    inherit this process's environment. Setting OPTLIB_STATIC_EXPLORATIONS=1
@@ -31,12 +31,23 @@ Four small things the book needs from its build:
    of optlib's NamedTuples are described in their class's "Attributes:"
    section; :func:`skip_namedtuple_fields` keeps autodoc from adding the
    generated field properties a second time.
+
+5. **Nothing cut off at the right.** ``static/optlib_book.css`` (added to every
+   page; :func:`add_static_path` puts ``_ext/static`` on ``html_static_path``)
+   makes wide display equations, printed outputs, code cells and tables scroll
+   inside their own box, with a shadow on the side where more is hidden.
+   pydata-sphinx-theme already scrolls most of them, but with nothing but a
+   scrollbar, which overlay scrollbars (macOS, phones, headless Chromium) hide:
+   the content looked cut off. ``tests/test_rendering.py`` checks it in Chromium.
 """
 
 import os
 from pathlib import Path
 
 from optlib.explore import STATIC_ONLY_ENV
+
+STATIC = Path(__file__).resolve().parent / "static"   # the book's CSS, copied to _static
+CSS_FILE = "optlib_book.css"
 
 
 def _inline_key(script):
@@ -83,6 +94,13 @@ def skip_namedtuple_fields(app, what, name, obj, skip, options):
     return None
 
 
+def add_static_path(app):
+    """builder-inited: copy ``_ext/static`` (the book's CSS) into ``_static``."""
+    path = str(STATIC)
+    if path not in app.config.html_static_path:
+        app.config.html_static_path.append(path)
+
+
 def setup(app):
     os.environ[STATIC_ONLY_ENV] = "1"
     app.setup_extension("sphinx.ext.autodoc")  # its event must exist before we connect
@@ -91,4 +109,6 @@ def setup(app):
     app.connect("html-page-context", drop_duplicate_inline_scripts, priority=900)
     app.connect("html-page-context", colab_only_for_ipynb, priority=900)
     app.connect("autodoc-skip-member", skip_namedtuple_fields)
+    app.connect("builder-inited", add_static_path)
+    app.add_css_file(CSS_FILE)  # after the theme's CSS, so equal selectors win
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -4,11 +4,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The book's JavaScript from the npm registry (package.json, pinned by package-lock.json):
+# MathJax, which the built book serves itself (_config.yml), so no page loads it from a CDN.
+NPM_STAMP := node_modules/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: book test claims bench lab serve clean torch venv notebooks
+.PHONY: book test claims bench lab serve clean torch venv node notebooks
 
 venv: $(STAMP)
 
@@ -22,11 +25,18 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[test,fast]'
 	@touch $(STAMP)
 
-book: $(STAMP)
+node: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install the book's JavaScript (MathJax) from package-lock.json: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+book: $(STAMP) $(NPM_STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html (make serve shows it at http://localhost:8000)"
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval --nbval-current-env $(NOTEBOOKS))
 
 # The numbers of the prose: declared as results or inputs, and results right at their printed
@@ -35,7 +45,7 @@ claims: $(STAMP)
 	$(BIN)/python scripts/claims.py --strict
 
 # `make bench` runs every benchmark; `make bench BENCH="steps book"` only those.
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	@$(BIN)/python -m bench $(BENCH)
 
 # Re-execute the chapter notebooks in place (after changing optlib): nbval compares these outputs.

@@ -9,12 +9,19 @@ first slider, presses the arrow keys, and checks that the first SVG path, the
 that grid point), then moves back and checks that everything is as before.
 The landing page (``intro.html``, where ``index.html`` redirects) and its
 exploration get the same treatment.
-Page errors and console errors fail the test. Ignored is only a failed load of
-a resource from outside the book (CDN scripts such as MathJax or require.js),
-because the tests run without network and such requests are aborted on
-purpose; :data:`KNOWN_THEME_ERRORS` would list errors that the theme stack logs
-on every page (each matched exactly and checked to come from the theme), and
-is empty now that the book's configuration fixes the two it used to log.
+Page errors and console errors fail the test; :data:`KNOWN_THEME_ERRORS` would
+list errors that the theme stack logs on every page (each matched exactly and
+checked to come from the theme), and is empty now that the book's configuration
+fixes the two it used to log.
+
+The book works offline: opening a page makes no request outside the book
+(MathJax is served from ``_static/``, installed from npm, see ``_config.yml``).
+Every request to anything but ``file:``, ``data:``, ``blob:``, ``about:`` or this
+machine is recorded, aborted (the tests never use the network), and fails the
+test of its page, with the page and the URL. Besides the chapter pages and the
+landing page, :func:`test_every_page_is_offline_with_its_math_typeset` opens
+every built page (notation, API reference, bibliography, search, index, ...)
+and checks that, and that MathJax typeset every formula with its own fonts.
 
 Every notebook in ``chapters/`` must become a page with at least one
 exploration. With no notebooks at all there is a single failing test ("no
@@ -97,8 +104,42 @@ def _is_local(url: str) -> bool:
 
 
 def _is_external_load_failure(text: str, url: str) -> bool:
-    """A console error that only says a resource from outside the book failed to load."""
+    """A console error that only says a resource from outside the book failed to load.
+
+    Such a request was aborted by :func:`_offline_page`, which records it, and the
+    recorded request fails the test with a clearer message than the console's.
+    """
     return "net::ERR_" in text and bool(url) and not _is_local(url)
+
+
+def _offline_page(browser):
+    """A new context and page in which every request outside the book is refused.
+
+    Returns ``(context, page, outside)``: ``outside`` collects the URL of every such
+    request (aborted at once, so no test depends on the network) and of every
+    WebSocket the page opens elsewhere; a test fails unless it stays empty.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    outside: list[str] = []
+
+    def refuse(route):
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route(re.compile(r"^(?!file:|data:|blob:|about:).*"), refuse)
+    page = context.new_page()
+    page.on("websocket", lambda ws: None if _is_local(ws.url) else outside.append(ws.url))
+    return context, page, outside
+
+
+def _outside_problems(rel: str, outside: list[str]) -> list[str]:
+    """One problem per distinct outside request, naming the page and the URL."""
+    return [f"{rel}: request outside the book: {url} (the book must work offline: serve it "
+            "from _static/, see _config.yml)" for url in dict.fromkeys(outside)]
 
 
 # Records every uncaught error with the line it was thrown on (for inline
@@ -284,13 +325,9 @@ def _check_page(chromium, book, path: Path, tmp_path: Path) -> int:
     browser = require_browser(chromium)
     source = path.read_text(encoding="utf-8")
     expected_count = source.count(EXPLORATION)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    # No network in tests: anything outside the book is refused at once.
-    context.route(re.compile(r"^(?!file:|data:|blob:|about:).*"),
-                  lambda route: route.continue_() if _is_local(route.request.url)
-                  else route.abort())
-    context.add_init_script(_ERROR_LISTENER)
-    page = context.new_page()
+    # Anything outside the book is refused at once, and recorded: it fails the test.
+    context, page, outside = _offline_page(browser)
+    page.add_init_script(_ERROR_LISTENER)
     console_errors: list[tuple[str, str]] = []
     page_errors: list[str] = []
 
@@ -314,6 +351,7 @@ def _check_page(chromium, book, path: Path, tmp_path: Path) -> int:
             name = root.get_attribute("data-exploration") or "?"
             problems += _exercise(page, root, f"{rel} exploration #{i + 1} ({name})")
         problems += _errors(page, path, rel, source, console_errors, page_errors)
+        problems += _outside_problems(rel, outside)
         if problems:
             shot = tmp_path / (path.stem + ".png")
             page.screenshot(path=str(shot), full_page=True)
@@ -353,3 +391,141 @@ def test_landing_page_exploration_works_in_a_browser(book, chromium, tmp_path):
         pytest.fail(f"no landing page intro.html was built:\n{book.output[-3000:]}",
                     pytrace=False)
     assert _check_page(chromium, book, path, tmp_path) >= 1
+
+
+# --------------------------------------------------------------------------- offline, math
+# Pages every book has besides the chapters; the offline test opens these and every other
+# built page, and fails if one of these is missing.
+BOOK_PAGES = ("intro.html", "notation.html", "api.html", "bibliography.html", "search.html",
+              "genindex.html")
+# MathJax (a deferred script) has run by the page's load event, or it never will; a short
+# grace, then. Typesetting the API reference (~600 formulas) takes a few seconds.
+MATHJAX_START_MS = 3_000
+MATHJAX_TYPESET_MS = 60_000
+# After that, a moment for anything a page requests late (a request is recorded when it
+# starts). Not "networkidle": under load it may never come.
+SETTLE_MS = 500
+REDIRECT = re.compile(r"<meta[^>]*http-equiv=[\"']?refresh", re.IGNORECASE)   # index.html
+
+# Waits for MathJax to finish typesetting the page, then for its fonts: "typeset", or
+# "no math" at once on a page without math, "no MathJax" when the page has math but MathJax
+# never started, "timeout" when it did not finish in time.
+_TYPESET_JS = r"""async ([startMs, typesetMs]) => {
+  if (!document.querySelector(".math")) return "no math";
+  const start = Date.now();
+  while (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+    if (Date.now() - start > startMs) return "no MathJax";
+    await new Promise(r => setTimeout(r, 50));
+  }
+  const late = new Promise(r => setTimeout(() => r("timeout"), typesetMs));
+  const done = MathJax.startup.promise.then(() => document.fonts.ready).then(() => "typeset");
+  return Promise.race([done, late]);
+}"""
+
+# What a reader sees of the math: formulas MathJax left as TeX, its error boxes, its fonts
+# (CHTML output: web fonts loaded relative to tex-chtml.js), and TeX delimiters in the
+# visible text outside code.
+_MATH_STATE_JS = r"""() => {
+  const math = Array.from(document.querySelectorAll(".math"));
+  const raw = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement.closest(
+      "pre, code, script, style, textarea, mjx-container, mjx-assistive-mml, .highlight")
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (/\\\(|\\\)|\\\[|\\\]|\$\$/.test(n.textContent) && el.getClientRects().length)
+      raw.push(n.textContent.trim().slice(0, 80));
+  }
+  const fonts = Array.from(document.fonts).filter(f => f.family.startsWith("MJX"));
+  return {
+    math: math.length,
+    typeset: math.filter(m => m.querySelector("mjx-container")).length,
+    untypeset: math.filter(m => !m.querySelector("mjx-container"))
+                   .map(m => m.textContent.trim().slice(0, 60)),
+    containers: document.querySelectorAll("mjx-container").length,
+    errors: Array.from(document.querySelectorAll("mjx-merror"))
+                 .map(e => (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 80)),
+    fontsLoaded: fonts.filter(f => f.status === "loaded").map(f => f.family),
+    fontsFailed: fonts.filter(f => f.status === "error").map(f => f.family),
+    mathjax: Array.from(document.scripts).map(s => s.getAttribute("src") || "")
+                  .filter(src => /mathjax|tex-.*\.js|mml-.*\.js/i.test(src)),
+    raw: raw,
+  };
+}"""
+
+
+def _built_pages(html: Path) -> list[Path]:
+    """Every HTML page of the built book (not the theme's templates in _static/ etc.)."""
+    return sorted(p for p in html.rglob("*.html")
+                  if not any(part.startswith("_") for part in p.relative_to(html).parts))
+
+
+def _check_offline_page(browser, html: Path, path: Path) -> tuple[list[str], dict]:
+    """Open one page: outside requests, files of the book that fail to load, page
+    errors and the math; returns the problems and the state of the math."""
+    rel = path.relative_to(html).as_posix()
+    context, page, outside = _offline_page(browser)
+    local_failures: list[str] = []
+    page_errors: list[str] = []
+    page.on("requestfailed", lambda req: local_failures.append(
+        f"{req.url} ({req.failure})") if _is_local(req.url) else None)
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    problems: list[str] = []
+    state: dict = {}
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        if REDIRECT.search(path.read_text(encoding="utf-8")):   # then check where it leads
+            page.wait_for_url(lambda url: url != path.as_uri())
+            page.wait_for_load_state("load")
+        status = page.evaluate(_TYPESET_JS, [MATHJAX_START_MS, MATHJAX_TYPESET_MS])
+        page.wait_for_timeout(SETTLE_MS)
+        state = page.evaluate(_MATH_STATE_JS)
+        if status == "no MathJax":
+            problems.append(f"{rel}: {state['math']} formulas, but MathJax never started "
+                            f"(scripts: {state['mathjax']})")
+        elif status == "timeout":
+            problems.append(f"{rel}: MathJax did not finish typesetting in "
+                            f"{MATHJAX_TYPESET_MS / 1000:.0f} s")
+        elif status == "typeset":
+            if state["untypeset"]:
+                problems.append(f"{rel}: {len(state['untypeset'])} of {state['math']} formulas "
+                                f"not typeset by MathJax, e.g. {state['untypeset'][:3]}")
+            if state["errors"]:
+                problems.append(f"{rel}: MathJax errors {state['errors'][:5]}")
+            if not state["fontsLoaded"] or state["fontsFailed"]:
+                problems.append(f"{rel}: MathJax's fonts: loaded {state['fontsLoaded']}, "
+                                f"failed {state['fontsFailed']}")
+            if len(state["mathjax"]) != 1:
+                problems.append(f"{rel}: MathJax must be loaded by one script, found "
+                                f"{state['mathjax']}")
+        if state.get("raw"):
+            problems.append(f"{rel}: TeX source visible in the text: {state['raw'][:5]}")
+        problems += [f"{rel}: a file of the book failed to load: {f}" for f in local_failures]
+        problems += [f"{rel}: uncaught error {e!r}" for e in page_errors]
+        problems += _outside_problems(rel, outside)
+    finally:
+        context.close()
+    return problems, state
+
+
+def test_every_page_is_offline_with_its_math_typeset(book, chromium):
+    """Every built page opens without a single request outside the book, and MathJax,
+    served by the book itself, typesets all of its math with its own fonts."""
+    browser = require_browser(chromium)
+    if not (book.html / "intro.html").is_file():
+        pytest.fail(f"the book was not built:\n{book.output[-3000:]}", pytrace=False)
+    pages = _built_pages(book.html)
+    rels = {p.relative_to(book.html).as_posix() for p in pages}
+    wanted = [*BOOK_PAGES, *(f"chapters/{nb.stem}.html" for nb in NOTEBOOKS)]
+    problems = [f"{rel}: not built" for rel in wanted if rel not in rels]
+    typeset = {}
+    for path in pages:
+        found, state = _check_offline_page(browser, book.html, path)
+        problems += found
+        typeset[path.relative_to(book.html).as_posix()] = state.get("containers", 0)
+    # The landing page and every chapter have math: it must have become MathJax output.
+    for rel in ["intro.html", *(f"chapters/{nb.stem}.html" for nb in NOTEBOOKS)]:
+        if rel in typeset and not typeset[rel]:
+            problems.append(f"{rel}: no formula typeset by MathJax (no <mjx-container>)")
+    assert not problems, "\n".join(problems)

@@ -384,6 +384,23 @@ def test_every_chapter_page_has_equations_figures_and_explorations(book: BuiltBo
     assert not problems, "\n".join(problems)
 
 
+def test_solution_toggles_say_show_solution(book: BuiltBook) -> None:
+    """Each exercise's hidden solution opens with a toggle that says "Show solution" (not
+    myst-nb's default "Show code cell content"), one per solution cell of the notebook."""
+    problems = []
+    for notebook in CHAPTERS:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        solutions = sum(1 for c in cells if c["cell_type"] == "code"
+                        and "hide-cell" in c.get("metadata", {}).get("tags", [])
+                        and 'check("' in "".join(c["source"]))
+        html_text = chapter_page(book, notebook).read_text(encoding="utf-8")
+        shown = html_text.count(">Show solution<")
+        if solutions == 0 or shown != solutions:
+            problems.append(f"chapters/{notebook.name}: {solutions} solutions, {shown} toggles "
+                            "saying 'Show solution'")
+    assert not problems, "\n".join(problems)
+
+
 def test_landing_page_opens_with_a_static_exploration(book: BuiltBook) -> None:
     landing = landing_page(book)
     page = parse(landing)

@@ -37,6 +37,9 @@ LEVELS = ("Warm-up", "Core", "Challenge")
 KINDS = ("Derivation", "Implement it yourself", "Predict, then run", "Computation")
 REQUIRED_KINDS = ("Derivation", "Implement it yourself", "Predict, then run")
 HIDDEN = {"outputs_hidden": True, "source_hidden": True}
+# the book's toggle of a hidden solution (myst-nb's cell-level prompts; the default says
+# "Show code cell content")
+SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 
 INTRO = """The exercises come in three levels: **warm-up** (one idea, a few lines), **core** (the
 chapter's main results) and **challenge** (longer, beyond the text). Each says what kind it
@@ -169,6 +172,8 @@ def test_levels_kinds_and_hidden_checked_solutions(chapter):
         assert "hide-cell" in meta.get("tags", []), f"{path.name} {e['id']}: not hide-cell"
         assert meta.get("jupyter", {}) == HIDDEN, \
             f"{path.name} {e['id']}: solution not collapsed (source and output) in JupyterLab"
+        assert meta.get("mystnb", {}) == SOLUTION_PROMPTS, \
+            f"{path.name} {e['id']}: the book's toggle does not say 'Show solution'"
         assert f'check("{e["id"]}"' in _src(solution), f"{path.name} {e['id']}: no check()"
         shown = _outputs_text(solution) + json.dumps(solution.get("outputs", []),
                                                      ensure_ascii=False)

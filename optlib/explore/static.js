@@ -68,6 +68,10 @@
       k = k * spec.sizes[i] + v;
       var out = inputs[i].parentElement.querySelector("output");
       if (out) out.textContent = spec.labels[i][v];
+      if (inputs[i].type === "range") {
+        inputs[i].setAttribute("aria-valuetext",
+                               inputs[i].getAttribute("aria-label") + " = " + spec.labels[i][v]);
+      }
       if (i === spec.background) {
         var image = spec.images[v] || firstImage;
         if (img.getAttribute("src") !== image) img.setAttribute("src", image);

@@ -25,6 +25,7 @@ import html
 import importlib.resources
 import itertools
 import json
+import re
 
 import numpy as np
 
@@ -271,17 +272,79 @@ def _attribute(text: str) -> str:
 def _control(s, i: int) -> str:
     """The HTML control of slider ``s`` at index ``i`` (a range with an output, or a select)."""
     name = _attribute(s.name)
+    label = _attribute(s.label)
     if s.choices is not None:
         options = "".join(f'<option value="{k}"{" selected" if k == i else ""}>'
                           f"{html.escape(c)}</option>" for k, c in enumerate(s.choices))
-        control = f'<select data-name="{name}" aria-label="{name}">{options}</select>'
+        control = f'<select data-name="{name}" aria-label="{label}">{options}</select>'
     else:
+        # the visible symbol names the slider, and a screen reader hears "α = 0.050", not the
+        # position on the grid (static.js keeps aria-valuetext up to date)
         control = (f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" '
-                   f'value="{i}" data-name="{name}" aria-label="{name}" '
+                   f'value="{i}" data-name="{name}" aria-label="{label}" '
+                   f'aria-valuetext="{_attribute(f"{s.label} = {s.text(i)}")}" '
                    f'style="vertical-align:middle;width:200px"> '
-                   f'<output style="font-family:monospace">{html.escape(s.text(i))}</output>')
+                   f'<output style="font-family:monospace" aria-hidden="true">'
+                   f'{html.escape(s.text(i))}</output>')
     return (f'<label style="margin-right:1.5em;white-space:nowrap">{html.escape(s.label)} '
             f"{control}</label>")
+
+
+_TEX = {r"\alpha": "α", r"\beta": "β", r"\lambda": "λ", r"\varepsilon": "ε",
+        r"\epsilon": "ε", r"\sigma": "σ", r"\rho": "ρ", r"\kappa": "κ", r"\theta": "θ",
+        r"\omega": "ω", r"\delta": "δ", r"\eta": "η", r"\infty": "∞", r"\cdot": "·",
+        r"\times": "×", r"\sqrt": "√", r"\approx": "≈", r"\le": "≤", r"\ge": "≥",
+        r"\|": "‖", r"\max": "max", r"\min": "min", r"\ln": "ln", r"\log": "log",
+        r"\hat": "", r"\mathrm": "", r"\,": " ", r"\;": " ", r"\ ": " "}
+_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx",
+                     "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+def _plain(text: str) -> str:
+    """Matplotlib's mathtext as plain text for a screen reader: "$f(w_t) - f^*$" → "f(wₜ) − f*"."""
+    def sub(match):
+        body = match.group(1) or match.group(2)
+        small = body.translate(_SUB)
+        return small if all(c in "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ" for c in small) else body
+    out = text.replace("$", "")
+    for command in sorted(_TEX, key=len, reverse=True):
+        out = out.replace(command, _TEX[command])
+    out = re.sub(r"_\{([^{}]*)\}|_(\w)", sub, out)
+    out = re.sub(r"\^\{([^{}]*)\}|\^(\S)",
+                 lambda m: "*" if (m.group(1) or m.group(2)) == "*" else "^" + (m.group(1) or m.group(2)),
+                 out)
+    out = out.replace("{", "").replace("}", "").replace(" - ", " − ")
+    return " ".join(out.split())
+
+
+def description(exploration) -> str:
+    """A text description of the exploration's picture, for its ``alt`` text.
+
+    It names each panel by its title and axes, and the sliders with their ranges, e.g.
+    "An interactive figure in 2 panels: 'gradient descent on the bowl' (W1 across, W2 up);
+    'loss gap' (step t across, f(w_t) − f* up). The sliders set α from 0.005 to 0.085. Each
+    setting redraws the paths; the text below the figure gives its numbers."
+    """
+    panels = []
+    for ax in exploration.figure.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        title = _plain(ax.get_title())
+        x, y = (_plain(t) for t in (ax.get_xlabel(), ax.get_ylabel()))
+        axes = ", ".join(part for part in (f"{x} across" if x else "",
+                                           f"{y} up" if y else "") if part)
+        panels.append((f"'{title}'" if title else "a panel") + (f" ({axes})" if axes else ""))
+    ranges = []
+    for sl in exploration.sliders:
+        if sl.choices is not None:
+            ranges.append(f"{sl.label} (one of {', '.join(sl.choices)})")
+        else:
+            first, last = sl.text(0), sl.text(len(sl.values) - 1)
+            ranges.append(f"{sl.label} from {first} to {last}")
+    count = f"{len(panels)} panels" if len(panels) != 1 else "one panel"
+    return (f"An interactive figure in {count}: {'; '.join(panels)}. "
+            f"The sliders set {', '.join(ranges)}. Each setting redraws the paths; the text "
+            "below the figure gives its numbers.")
 
 
 def page(exploration) -> str:
@@ -322,11 +385,12 @@ def page(exploration) -> str:
         f'style="max-width:{w}px">'
         f'<div class="optlib-controls" style="margin:0.3em 0">{controls}</div>'
         f'<div style="position:relative;width:100%">'
-        f'<img src="data:image/png;base64,{png}" alt="{name} exploration" '
+        f'<img src="data:image/png;base64,{png}" alt="{_attribute(description(exploration))}" '
         f'style="width:100%;height:auto;display:block;margin:0">'
-        f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" '
+        f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" '
         f'style="position:absolute;left:0;top:0;width:100%;height:100%"></svg></div>'
-        f'<div class="optlib-readout" style="margin:0.3em 0;font-size:0.9em"></div>'
+        f'<div class="optlib-readout" role="status" aria-live="polite" '
+        f'style="margin:0.3em 0;font-size:0.9em"></div>'
         f'<script type="application/json" class="optlib-data">{payload}</script>'
         f"<script>{script()}</script></div>"
     )

@@ -374,7 +374,7 @@ def test_static_html_escapes_labels_names_formats_notes_and_choices():
             "div", "label", "input", "output", "select", "option", "img", "svg", "script"}
         root = parsed.elements[0][1]
         assert root["data-exploration"] == ex.name
-        assert parsed.elements[parsed.find("img")[0]][1]["alt"] == f"{ex.name} exploration"
+        assert parsed.elements[parsed.find("img")[0]][1]["alt"] == static_module.description(ex)
         spec = spec_of(page)
         assert spec["labels"] == [[s.text(k) for k in range(len(s.values))] for s in ex.sliders]
         for k in parsed.find("label"):
@@ -453,3 +453,31 @@ def test_clip_keeps_an_inside_line_unchanged():
     pieces = _clip_polyline(pts, BOX)
     assert len(pieces) == 1
     np.testing.assert_array_equal(pieces[0], pts)
+
+
+def test_static_controls_say_the_symbol_and_value_and_the_readout_is_announced(explorer):
+    """A screen reader hears "α = 0.050" for a slider (not its grid position or the internal
+    name "lr"), the readout is a polite live region, and the picture has a description that
+    names its panels and the sliders' ranges (not an internal id)."""
+    for ex in explorer.values() if isinstance(explorer, dict) else [explorer]:
+        parsed = _Page(ex.static_html())
+        ranges = [parsed.elements[k][1] for k in parsed.find("input")]
+        shown = [s for s in ex.sliders if s.choices is None]
+        assert [r["aria-label"] for r in ranges] == [s.label for s in shown]
+        assert [r["aria-valuetext"] for r in ranges] == [
+            f"{s.label} = {s.text(s.start_index)}" for s in shown]
+        readout = next(a for t, a, _ in parsed.elements if a.get("class") == "optlib-readout")
+        assert readout["role"] == "status" and readout["aria-live"] == "polite"
+        alt = parsed.elements[parsed.find("img")[0]][1]["alt"]
+        assert ex.name not in alt.split() and "$" not in alt and "\\" not in alt
+        assert alt.startswith("An interactive figure in ")
+        for s in ex.sliders:
+            assert s.label in alt
+        assert "aria-valuetext" in static_module.script()    # kept up to date on every step
+
+
+def test_plain_text_of_mathtext_labels():
+    plain = static_module._plain
+    assert plain(r"$f(w_t) - f^*$") == "f(wₜ) − f*"
+    assert plain(r"weights $(1-\beta)\beta^k$") == "weights (1-β)β^k"
+    assert plain(r"$W_1$") == "W₁" and plain(r"$\lambda_{\max}$") == "λₘₐₓ"

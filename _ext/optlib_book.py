@@ -39,10 +39,22 @@ Five small things the book needs from its build:
    pydata-sphinx-theme already scrolls most of them, but with nothing but a
    scrollbar, which overlay scrollbars (macOS, phones, headless Chromium) hide:
    the content looked cut off. ``tests/test_rendering.py`` checks it in Chromium.
+
+6. **The bibliography's labels are the citations' names.** The text cites
+   author–year ("Kingma and Ba [2015]"); pybtex's default labels are alphabetic
+   ([KB15]), so a reader could not find a citation in the list by its name. The
+   formatting style ``authoryear`` (registered with pybtex here; ``_config.yml``
+   sets ``bibtex_default_style``) labels each entry "Kingma and Ba, 2015" ("et al."
+   from three authors) and sorts the list by author, year and title.
 """
 
 import os
+import re
 from pathlib import Path
+
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.labels import BaseLabelStyle
 
 from optlib.explore import STATIC_ONLY_ENV
 
@@ -99,6 +111,40 @@ def add_static_path(app):
     path = str(STATIC)
     if path not in app.config.html_static_path:
         app.config.html_static_path.append(path)
+
+
+def _surname(person) -> str:
+    """A person's last name(s) as printed: BibTeX braces and accents' markup removed."""
+    return re.sub(r"[{}\\]", "", " ".join(person.prelast_names + person.last_names))
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """Labels "Polyak, 1964", "Kingma and Ba, 2015", "Duchi et al., 2011"."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [_surname(p) for p in people]
+            if not names:
+                who = entry.fields.get("title", entry.key)
+            elif len(names) == 1:
+                who = names[0]
+            elif len(names) == 2:
+                who = f"{names[0]} and {names[1]}"
+            else:
+                who = f"{names[0]} et al."
+            yield f"{who}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearStyle(UnsrtStyle):
+    """pybtex's unsrt entries, labelled and sorted by author and year."""
+
+    default_label_style = "authoryear"
+    default_sorting_style = "author_year_title"
+
+
+register_plugin("pybtex.style.labels", "authoryear", AuthorYearLabels)
+register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
 
 
 def setup(app):

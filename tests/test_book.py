@@ -253,6 +253,12 @@ def test_bibliography_lists_references(book: BuiltBook) -> None:
         "Loshchilov", "Reddi", "Nocedal", "Goodfellow", "Ruder", "Sutskever",
     ):
         assert name in text, f"{name} missing from the bibliography"
+    # the list's labels are the names the text cites by (author-year), not pybtex's
+    # alphabetic labels ("[KB15]")
+    for label in ("Kingma and Ba, 2015", "Duchi et al., 2011", "Polyak, 1964"):
+        assert re.search(rf"\[\s*{re.escape(label)}\s*\]", text), f"no bibliography label [{label}]"
+    assert not re.search(r"\[\s*[A-Z][A-Za-z+]*\d\d\s*\]", text), "alphabetic labels such as [KB15]"
+    assert "{O}" not in text and "k^2" not in text, "raw TeX in a title"
 
 
 def test_citations_point_at_bibliography_entries(book: BuiltBook) -> None:

@@ -58,12 +58,16 @@ def _lr_beta(lr, beta):
     return lr, np.asarray(_common.beta(beta))
 
 
-def _roots(lr, beta, lam):
-    r"""The two roots of :math:`\sigma^2 - (1 + \beta - \alpha(1-\beta)\lambda)\sigma + \beta`
-    (broadcasting arrays in, complex array with a last axis of 2 out)."""
-    trace = 1.0 + beta - lr * (1.0 - beta) * lam
-    root = np.sqrt((trace ** 2 - 4.0 * beta).astype(np.complex128))
+def _quadratic_roots(trace, det):
+    r"""The two roots of :math:`\sigma^2 - T\sigma + D` (broadcasting arrays in, complex array
+    with a last axis of 2 out)."""
+    root = np.sqrt((trace ** 2 - 4.0 * det).astype(np.complex128))
     return np.stack([(trace + root) / 2.0, (trace - root) / 2.0], axis=-1)
+
+
+def _roots(lr, beta, lam):
+    r"""The two roots of :math:`\sigma^2 - (1 + \beta - \alpha(1-\beta)\lambda)\sigma + \beta`."""
+    return _quadratic_roots(1.0 + beta - lr * (1.0 - beta) * lam, beta)
 
 
 def momentum_iteration_matrix(lr, beta, curvature):
@@ -338,9 +342,7 @@ def heavy_ball_iteration_matrix(step, beta, curvature):
 def _nesterov_roots(step, beta, lam):
     r"""Roots of :math:`\sigma^2 - (1+\beta)q\,\sigma + \beta q`, :math:`q = 1 - a\lambda`."""
     q = 1.0 - step * lam
-    trace = (1.0 + beta) * q
-    root = np.sqrt((trace ** 2 - 4.0 * beta * q).astype(np.complex128))
-    return np.stack([(trace + root) / 2.0, (trace - root) / 2.0], axis=-1)
+    return _quadratic_roots((1.0 + beta) * q, beta * q)
 
 
 def nesterov_spectral_radius(lr, beta, curvatures):

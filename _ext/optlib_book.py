@@ -58,8 +58,7 @@ from pybtex.style.labels import BaseLabelStyle
 
 from optlib.explore import STATIC_ONLY_ENV
 
-STATIC = Path(__file__).resolve().parent / "static"   # the book's CSS, copied to _static
-CSS_FILE = "optlib_book.css"
+STATIC = Path(__file__).resolve().parent / "static"   # the book's CSS and JS, copied to _static
 
 
 def _inline_key(script):
@@ -156,5 +155,11 @@ def setup(app):
     app.connect("html-page-context", colab_only_for_ipynb, priority=900)
     app.connect("autodoc-skip-member", skip_namedtuple_fields)
     app.connect("builder-inited", add_static_path)
-    app.add_css_file(CSS_FILE)  # after the theme's CSS, so equal selectors win
+    # Every stylesheet and script in _ext/static, in name order, after the theme's own (so
+    # equal selectors win); a new file there needs no change here.
+    for path in sorted(STATIC.iterdir()):
+        if path.suffix == ".css":
+            app.add_css_file(path.name)
+        elif path.suffix == ".js":
+            app.add_js_file(path.name, defer="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -179,7 +179,10 @@ class Objective(abc.ABC):
             raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
         object.__delattr__(self, name)
 
-    #: axis labels of the two coordinates, for plots
+    #: axis labels of the two coordinates, for plots, in matplotlib's mathtext
+    #: (by default W₁ and W₂; (W, b) for a line fit)
+    #:
+    #: :meta hide-value:
     labels: tuple[str, str] = ("$W_1$", "$W_2$")
     min_value: float
     bounds: tuple[tuple[float, float], tuple[float, float]]

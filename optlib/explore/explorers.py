@@ -23,9 +23,10 @@ from .. import analysis
 from .._validate import choice, describe, flag, instance, real, reals, whole, wholes
 from ..objectives import Quadratic
 from ..optimizers import Momentum, Optimizer
-from ..plotting import COLORS, contour, loss_axes
+from ..plotting import COLORS, COLUMN_WIDTH, NEUTRAL, SCREEN_DPI, color_of, contour, loss_axes
 from ..runs import run
-from .model import Exploration, Slider, _text, check_sliders, figure_size, format_value
+from .model import (Exploration, Slider, _text, check_sliders, figure_size, format_value,
+                    readout_table)
 
 __all__ = ["TrajectoryExplorer", "MomentumRateExplorer", "EMAExplorer", "ComparisonExplorer"]
 
@@ -116,8 +117,8 @@ class TrajectoryExplorer(Exploration):
         name: short name for benchmarks and the HTML.
         color: colour of the path (a matplotlib colour); default: the
             optimizer's colour in the book.
-        width, height, dpi: figure size (``width`` default 12 inches with
-            ``eigenbasis``, else 9).
+        width, height, dpi: figure size (default: the column's width, 7 inches,
+            and 3.25 inches high, 6 with ``eigenbasis``; 96 pixels per inch).
 
     Raises:
         TypeError, ValueError: for an argument of the wrong kind or value,
@@ -139,8 +140,8 @@ class TrajectoryExplorer(Exploration):
 
     def __init__(self, objective, optimizer, sliders, *, fixed=None, steps: int = 60,
                  start=None, eigenbasis: bool = False, note=None, name: str = "trajectory",
-                 panel: str = "loss", color: str | None = None, width: float | None = None,
-                 height: float = 3.6, dpi: int = 80):
+                 panel: str = "loss", color: str | None = None, width: float = COLUMN_WIDTH,
+                 height: float | None = None, dpi: int = SCREEN_DPI):
         objective = _objective("objective", objective)
         _callable("optimizer", optimizer)
         sliders = check_sliders(sliders)
@@ -160,8 +161,8 @@ class TrajectoryExplorer(Exploration):
         self.name = _text("name", name)
         self.panel = choice("panel", panel, ("loss", "steps"))
         self._color = self._check_color(color, optimizer)
-        if width is None:
-            width = 12.0 if eigenbasis else 9.0
+        if height is None:
+            height = 6.0 if eigenbasis else 3.25
         width, height, dpi = figure_size(width, height, dpi)
 
         self.objective = objective
@@ -194,7 +195,7 @@ class TrajectoryExplorer(Exploration):
     @staticmethod
     def _check_color(color, optimizer) -> str:
         if color is None:
-            return COLORS.get(getattr(optimizer, "__name__", ""), "#d62728")
+            return COLORS.get(getattr(optimizer, "__name__", ""), COLORS["GradientDescent"])
         from matplotlib.colors import is_color_like
 
         if not is_color_like(color):
@@ -204,8 +205,11 @@ class TrajectoryExplorer(Exploration):
         return color
 
     def _draw(self, fig):
-        n = 3 if self.eigenbasis else 2
-        axes = fig.subplots(1, n, width_ratios=[1.6] * (n - 1) + [1])
+        if self.eigenbasis:
+            mosaic = fig.subplot_mosaic([["path", "eigen"], ["right", "right"]])
+            axes = [mosaic["path"], mosaic["eigen"], mosaic["right"]]
+        else:
+            axes = fig.subplots(1, 2, width_ratios=[1.25, 1])
         contour(axes[0], self.objective)
         axes[0].set_title(self.objective.name)
         artists = {
@@ -214,9 +218,8 @@ class TrajectoryExplorer(Exploration):
         }
         if self.eigenbasis:
             flat = Quadratic(curvatures=self.objective.curvatures)
-            contour(axes[1], flat, xlabel="$u_1$ (flat eigendirection)",
-                    ylabel="$u_2$ (steep eigendirection)")
-            axes[1].set_title("the same run in the eigenbasis")
+            contour(axes[1], flat, xlabel="$u_1$ (flat)", ylabel="$u_2$ (steep)")
+            axes[1].set_title("the same run, eigenbasis")
             artists["eigen"] = axes[1].plot([], [], "-", color=self._color, lw=1.5)[0]
         if self.panel == "steps":
             artists.update(self._steps_panel(axes[-1]))
@@ -238,10 +241,10 @@ class TrajectoryExplorer(Exploration):
                   ylim=(lo / 2, hi * 2))
         ax.set_title("step size per coordinate")
         xl, yl = getattr(self.objective, "labels", ("$W_1$", "$W_2$"))
-        lines = {"step1": ax.plot([], [], "-", color="#ff7f0e", lw=1.8, label=xl)[0],
-                 "step2": ax.plot([], [], "-", color="#2ca02c", lw=1.8, label=yl)[0]}
-        ax.legend(loc="lower right", fontsize=8)
-        return lines
+        return {"step1": ax.plot([], [], "-", color=NEUTRAL[0], lw=1.8,
+                                 label=f"step of {xl}")[0],
+                "step2": ax.plot([], [], "--", color=NEUTRAL[2], lw=1.8,
+                                 label=f"step of {yl}")[0]}
 
     def frame(self, index):
         index = tuple(index)
@@ -309,12 +312,12 @@ class MomentumRateExplorer(Exploration):
     name = "momentum_rate"
 
     def __init__(self, objective=None, lrs=None, betas=None, steps: int = 80, fine: int = 160,
-                 dpi: int = 80):
+                 dpi: int = SCREEN_DPI):
         objective = Quadratic() if objective is None else instance(
             "objective", objective, Quadratic, "a Quadratic (optlib.objectives) or None")
         steps = whole("steps", steps, low=1)
         fine = whole("fine", fine, low=2)
-        figure_size(10.0, 3.8, dpi)
+        figure_size(COLUMN_WIDTH, 3.5, dpi)
         lam = objective.curvatures
         limit = analysis.gd_stability_limit(lam)
         lrs = (np.geomspace(limit / 20, limit * 20, 17) if lrs is None else
@@ -335,10 +338,10 @@ class MomentumRateExplorer(Exploration):
         self.trajectory = run(Momentum(lr=grid_lr[..., None], beta=grid_beta[..., None]),
                               objective, objective.start, steps, max_loss=self.max_loss)
         self.predicted = analysis.momentum_spectral_radius(grid_lr, grid_beta, lam)
-        super().__init__(sliders, width=10.0, height=3.8, dpi=dpi)
+        super().__init__(sliders, width=COLUMN_WIDTH, height=3.5, dpi=dpi)
 
     def _draw(self, fig):
-        ax_map, ax_path = fig.subplots(1, 2, width_ratios=[1, 1.4])
+        ax_map, ax_path = fig.subplots(1, 2, width_ratios=[1.2, 1])
         import matplotlib
 
         cmap = matplotlib.colormaps["viridis_r"].with_extremes(over="0.75")
@@ -351,8 +354,8 @@ class MomentumRateExplorer(Exploration):
                     mec="black", label="optimum")
         ax_map.set_xlabel(r"learning rate $\alpha$")
         ax_map.set_ylabel(r"momentum $\beta$")
-        ax_map.set_title(r"rate $\rho(\alpha, \beta)$ (grey: diverges)")
-        fig.colorbar(image, ax=ax_map, extend="max", label=r"$\rho$ (lower is faster)")
+        ax_map.set_title(r"rate $\rho$ (grey: diverges)")
+        fig.colorbar(image, ax=ax_map, extend="max", label=r"$\rho$ (lower: faster)")
         contour(ax_path, self.objective)
         ax_path.set_title("the probe's run")
         color = COLORS["Momentum"]
@@ -417,13 +420,13 @@ class EMAExplorer(Exploration):
     name = "ema"
 
     def __init__(self, betas=None, steps: int = 100, lags: int = 60, seed: int = 0,
-                 dpi: int = 80):
+                 dpi: int = SCREEN_DPI):
         betas = ((0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98) if betas is None else
                  reals("betas", betas, low=0.0, high=1.0, high_inclusive=False, ndim=1))
         steps = whole("steps", steps, low=1)
         lags = whole("lags", lags, low=1)
         seed = whole("seed", seed, low=0)
-        figure_size(9.0, 3.4, dpi)
+        figure_size(COLUMN_WIDTH, 3.25, dpi)
         self.steps, self.lags = steps, lags
         rng = np.random.default_rng(seed)
         t = np.arange(1, steps + 1)
@@ -437,32 +440,33 @@ class EMAExplorer(Exploration):
             v[:, k] = acc[:, 0]
         self.average = v
         self.corrected = v / analysis.ema_bias(beta, t[None, :])
-        super().__init__([Slider("beta", betas, initial=0.9, fmt="{:.2f}")], width=9.0,
-                         height=3.4, dpi=dpi)
+        super().__init__([Slider("beta", betas, initial=0.9, fmt="{:.2f}")],
+                         width=COLUMN_WIDTH, height=3.25, dpi=dpi)
 
     def _draw(self, fig):
         ax_w, ax_s = fig.subplots(1, 2)
         ax_w.set_xlim(-0.5, self.lags + 0.5)
         ax_w.set_ylim(0, 1.05)
-        ax_w.set_xlabel(r"lag $k$ (weight of $g_{t-k}$)")
+        ax_w.set_xlabel(r"lag $k$")
         ax_w.set_ylabel("weight")
         ax_w.set_title(r"weights $(1-\beta)\beta^k$")
-        ax_s.plot(np.arange(1, self.steps + 1), self.signal, ".", color="0.6", ms=4,
+        ax_s.plot(np.arange(1, self.steps + 1), self.signal, ".", color=NEUTRAL[2], ms=4,
                   label="signal $g_t$")
         ax_s.set_xlim(0, self.steps)
         ax_s.set_ylim(min(0.0, self.signal.min()) - 0.1, self.signal.max() + 0.1)
         ax_s.set_xlabel("step $t$")
         ax_s.set_ylabel("value")
-        ax_s.set_title("the average of a noisy signal")
+        ax_s.set_title("average of a noisy signal")
         artists = {
-            "weights": ax_w.plot([], [], "-", color=COLORS["Momentum"], lw=4)[0],
-            "window": ax_w.plot([], [], "--", color="black", lw=1)[0],
+            "weights": ax_w.plot([], [], "-", color=COLORS["Momentum"], lw=3,
+                                 label=r"weight of $g_{t-k}$")[0],
+            "window": ax_w.plot([], [], "--", color=NEUTRAL[0], lw=1.2,
+                                label=r"window $1/(1-\beta)$")[0],
             "average": ax_s.plot([], [], "-", color=COLORS["Momentum"], lw=2,
                                  label=r"$v_t$")[0],
             "corrected": ax_s.plot([], [], "--", color=COLORS["Adam"], lw=2,
                                    label=r"$v_t / (1-\beta^t)$")[0],
         }
-        ax_s.legend(loc="lower right", fontsize=8)
         return artists
 
     def frame(self, index):
@@ -509,14 +513,15 @@ class ComparisonExplorer(Exploration):
         >>> from optlib.objectives import Quadratic
         >>> ex = ComparisonExplorer({"bowl": Quadratic()},
         ...                         {"GD": lambda f: GradientDescent(lr=0.05)}, steps=(0, 10))
-        >>> ex.frame((0, 1))[1]
-        'bowl, step 10: <b>GD</b> f − f* = 11.5'
+        >>> from optlib.explore.model import readout_text
+        >>> readout_text(ex.frame((0, 1))[1])
+        'bowl, step 10 | optimizer | f − f* at step 10 | first ≤ 1e-06 | GD | 11.5 | —'
     """
 
     background_slider = "objective"
 
     def __init__(self, objectives: dict, optimizers: dict, steps=(0, 5, 10, 20, 40, 80, 150, 300),
-                 tol: float = 1e-6, name: str = "comparison", dpi: int = 80):
+                 tol: float = 1e-6, name: str = "comparison", dpi: int = SCREEN_DPI):
         objectives = _named("objectives", objectives)
         for key, objective in objectives.items():
             _objective(f"objectives[{key!r}]", objective)
@@ -529,7 +534,7 @@ class ComparisonExplorer(Exploration):
                              f"≥ 1, got steps={describe(given)}")
         self.tol = real("tol", tol, low=0.0, low_inclusive=False)
         self.name = _text("name", name)
-        figure_size(10.0, 3.8, dpi)
+        figure_size(COLUMN_WIDTH, 3.5, dpi)
         self.objectives = objectives
         self.labels = list(optimizers)
         total = int(steps.max())
@@ -545,15 +550,13 @@ class ComparisonExplorer(Exploration):
         self._background_parts = []
         sliders = [Slider.choice("objective", list(objectives), label="objective"),
                    Slider("t", steps, initial=steps[len(steps) // 2], fmt="{:.0f}")]
-        super().__init__(sliders, width=10.0, height=3.8, dpi=dpi)
+        super().__init__(sliders, width=COLUMN_WIDTH, height=3.5, dpi=dpi)
 
     def _color(self, label: str, k: int) -> str:
-        palette = ["#d62728", "#1f77b4", "#17becf", "#2ca02c", "#8c564b", "#9467bd", "#e377c2",
-                   "#7f7f7f", "#bcbd22"]
-        return COLORS.get(label, palette[k % len(palette)])
+        return color_of(label, k)
 
     def _draw(self, fig):
-        self._ax_path, self._ax_loss = fig.subplots(1, 2, width_ratios=[1.3, 1])
+        self._ax_path, self._ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
         artists = {}
         for k, label in enumerate(self.labels):
             color = self._color(label, k)
@@ -563,7 +566,6 @@ class ComparisonExplorer(Exploration):
                                                          mec="black")[0]
             artists[f"loss:{label}"] = self._ax_loss.plot([], [], "-", color=color, lw=1.6,
                                                           label=label)[0]
-        self._ax_loss.legend(loc="upper right", fontsize=7, ncol=2)
         self._show_background(0)
         return artists
 
@@ -592,8 +594,8 @@ class ComparisonExplorer(Exploration):
         k, i = index
         key = list(self.objectives)[k]
         t = int(self.sliders[1].values[i])
-        data, parts = {}, []
-        for label, traj in self.trajectories[key].items():
+        data, rows = {}, []
+        for k, (label, traj) in enumerate(self.trajectories[key].items()):
             pts, gap = traj.points[:t + 1], self._gap(traj)[:t + 1]
             finite = np.all(np.isfinite(pts), axis=-1)
             last = pts[finite][-1:]
@@ -604,14 +606,15 @@ class ComparisonExplorer(Exploration):
             gap_t = traj.losses[t] - traj.objective.min_value if t < len(traj.losses) else np.nan
             if traj.diverged and traj.diverged_at <= t:
                 limit = self.max_losses[key]
-                status = f"diverged at step {traj.diverged_at}" + (
+                now = f"diverged at step {traj.diverged_at}" + (
                     "" if limit is None else f" (f(w) > {format_value(limit)})")
             else:
-                status = f"f − f* = {format_value(gap_t)}"
-            if 0 <= reached <= t:
-                status += f" (≤ {self.tol:g} from step {reached})"
-            parts.append(f"<b>{html.escape(label)}</b> {status}")
-        readout = f"{html.escape(key)}, step {t}: " + " · ".join(parts)
+                now = format_value(gap_t)
+            first = f"step {reached}" if 0 <= reached <= t else "—"
+            rows.append((label, self._color(label, k), False, (now, first)))
+        readout = readout_table(f"{key}, step {t}",
+                                ("optimizer", f"f − f* at step {t}", f"first ≤ {self.tol:g}"),
+                                rows)
         return data, readout
 
     def steps_table(self) -> str:

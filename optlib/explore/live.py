@@ -42,7 +42,8 @@ def widget(exploration):
     Returns:
         An ``ipywidgets.VBox`` with attributes ``controls`` (one control per
         slider), ``labels`` (the value label of each slider; ``None`` for a
-        dropdown), ``image``, ``readout`` and ``status`` (``ipywidgets.HTML``).
+        dropdown), ``image``, ``legend`` (the figure's colour keys), ``readout``
+        and ``status`` (``ipywidgets.HTML``).
     """
     import ipywidgets as widgets
 
@@ -67,13 +68,15 @@ def widget(exploration):
                           layout=widgets.Layout(max_width="100%"))
     text = widgets.HTML(value=readout)
     status = widgets.HTML(value="", layout=widgets.Layout(display="none"))
+    legend = widgets.HTML(value=exploration.legend_html())
     view = widgets.VBox([widgets.HBox(rows, layout=widgets.Layout(flex_flow="row wrap")),
-                         image, status, text])
+                         legend, image, status, text])
     view.controls = controls
     view.labels = labels
     view.image = image
     view.readout = text
     view.status = status
+    view.legend = legend
 
     def on_change(_change):
         _on_control_change(exploration, view)

@@ -19,6 +19,7 @@ show the same frames.
 
 from __future__ import annotations
 
+import html
 import io
 import numbers
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import numpy as np
 
 from .. import _settings
 from .._validate import as_array, describe, instance, real, reals, whole
-from ..plotting import new_figure
+from ..plotting import COLUMN_WIDTH, SCREEN_DPI, new_figure, png_bytes, style
 
 # How hyperparameters are shown to readers.
 SYMBOLS = {"lr": "α", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε",
@@ -238,22 +239,30 @@ class Exploration:
     name = "exploration"
     background_slider: str | None = None
 
-    def __init__(self, sliders, width: float = 9.0, height: float = 3.6, dpi: int = 80):
+    def __init__(self, sliders, width: float = COLUMN_WIDTH, height: float = 3.25,
+                 dpi: int = SCREEN_DPI):
         self.sliders = check_sliders(sliders)
         width, height, dpi = figure_size(width, height, dpi)
-        self._fig = new_figure(width, height, dpi)
-        self._artists = self._draw(self._fig)
-        for artist in self._artists.values():
-            artist.set_animated(True)      # drawn by blitting only
-        self._backgrounds, self._background_pngs, self._limits = [], [], []
-        self._freeze_layout()
-        for k in range(self._background_count()):
-            if k > 0:
-                self._show_background(k)
-            self._fig.canvas.draw()
-            self._backgrounds.append(self._fig.canvas.copy_from_bbox(self._fig.bbox))
-            self._background_pngs.append(self._png(compress_level=9, colors=128))
-            self._limits.append([(ax.get_xlim(), ax.get_ylim()) for ax in self._fig.axes])
+        with style():  # the book's fonts and lines (optlib.plotting.RC)
+            self._fig = new_figure(width, height, dpi)
+            self._artists = self._draw(self._fig)
+            for artist in self._artists.values():
+                artist.set_animated(True)      # drawn by blitting only
+                if artist.get_linestyle() not in ("None", "none", "", " "):
+                    artist.set_path_effects(_halo(artist))
+            self._backgrounds, self._background_pngs, self._limits = [], [], []
+            self._freeze_layout()
+            for k in range(self._background_count()):
+                if k > 0:
+                    self._show_background(k)
+                self._fig.canvas.draw()
+                self._backgrounds.append(self._fig.canvas.copy_from_bbox(self._fig.bbox))
+                # the static page's background: every colour exact (no palette), drawn at
+                # twice the resolution (crisp on high-density screens); savefig leaves out
+                # the animated (dynamic) artists
+                self._background_pngs.append(png_bytes(self._fig, compress_level=9,
+                                                       dpi=2 * dpi))
+                self._limits.append([(ax.get_xlim(), ax.get_ylim()) for ax in self._fig.axes])
         self._shown_background = len(self._backgrounds) - 1
         self._index = tuple(s.start_index for s in self.sliders)
         self._widget = None
@@ -408,17 +417,54 @@ class Exploration:
         self._index = tuple(index)
         return readout
 
-    def _png(self, compress_level: int, colors: int | None = None) -> bytes:
-        """The canvas as PNG; with ``colors``, a palette image (smaller, for the static page)."""
+    def legend(self) -> list[dict]:
+        """The figure's legend, shown as HTML beside the picture (never drawn over it).
+
+        Every line of the figure whose label does not start with ``_``, in the
+        order drawn: ``{"label", "color", "dash", "marker"}`` (label as plain
+        text; dash and marker as booleans). Labels that repeat (the same
+        optimizer in two panels) appear once.
+        """
+        from matplotlib.colors import to_hex
+
+        from .static import _plain
+
+        entries, seen = [], set()
+        for ax in self._fig.axes:
+            for line in ax.get_lines():
+                label = line.get_label()
+                if not label or label.startswith("_") or label in seen:
+                    continue
+                seen.add(label)
+                marker = line.get_marker()
+                entries.append({
+                    "label": _plain(label),
+                    "color": to_hex(line.get_color()),
+                    "dash": line.get_linestyle() in ("--", "dashed"),
+                    "line": line.get_linestyle() not in ("None", "none", "", " "),
+                    "marker": marker not in (None, "None", "", " "),
+                })
+        return entries
+
+    def legend_html(self) -> str:
+        """:meth:`legend` as an HTML list of colour keys ("" without entries)."""
+        entries = self.legend()
+        if not entries:
+            return ""
+        items = "".join(f'<li style="display:inline-block;margin-right:1.2em">'
+                        f'{key(e["color"], e["dash"], e["line"], e["marker"])} '
+                        f'{html.escape(e["label"])}</li>' for e in entries)
+        return (f'<ul class="optlib-legend" aria-label="legend" '
+                f'style="list-style:none;margin:0.2em 0;padding:0">{items}</ul>')
+
+    def _png(self, compress_level: int) -> bytes:
+        """The canvas (background and the current frame) as PNG, for the live view."""
         from PIL import Image
 
         canvas = self._fig.canvas
         w, h = canvas.get_width_height(physical=True)
         image = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         image = image.convert("RGB")
-        if colors is not None:
-            image = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
-                                   dither=Image.Dither.NONE)
         buf = io.BytesIO()
         image.save(buf, format="png", compress_level=compress_level)
         return buf.getvalue()
@@ -490,6 +536,61 @@ class Exploration:
     def __repr__(self) -> str:
         grid = ", ".join(f"{s.name}: {len(s.values)} values" for s in self.sliders)
         return f"<{type(self).__name__} {self.name!r} ({grid})>"
+
+
+def _halo(artist):
+    """A white casing under a line, so it stands out of any fill it crosses."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=artist.get_linewidth() + 2.5, foreground="white")]
+
+
+def key(color: str, dash: bool = False, line: bool = True, marker: bool = False) -> str:
+    """A colour key: a short inline SVG sample of a line (and/or marker), hidden from
+    screen readers (the label beside it names the series)."""
+    color = html.escape(color, quote=True)
+    parts = []
+    if line:
+        parts.append(f'<line x1="1" y1="6" x2="25" y2="6" stroke="{color}" stroke-width="2.5"'
+                     + (' stroke-dasharray="6 3"' if dash else "") + "/>")
+    if marker:
+        parts.append(f'<circle cx="13" cy="6" r="3.5" fill="{color}" stroke="black" '
+                     'stroke-width="0.8"/>')
+    return ('<svg width="26" height="12" viewBox="0 0 26 12" aria-hidden="true" '
+            f'style="vertical-align:middle">{"".join(parts)}</svg>')
+
+
+def readout_table(caption: str, header, rows) -> str:
+    """A readout as a small HTML table with a colour key per row.
+
+    Args:
+        caption: plain text above the table (escaped here).
+        header: the column headings (plain text), the first one for the row labels.
+        rows: ``(label, color, dash, cells)`` per row: the row's name, its line's
+            colour and dash, and one plain-text cell per further column.
+    """
+    head = "".join(f'<th scope="col" style="text-align:left;padding:0 0.8em 0 0">'
+                   f"{html.escape(h)}</th>" for h in header)
+    body = []
+    for label, color, dash, cells in rows:
+        tds = "".join(f'<td style="padding:0 0.8em 0 0">{html.escape(c)}</td>' for c in cells)
+        body.append(f'<tr><th scope="row" style="text-align:left;font-weight:normal;'
+                    f'padding:0 0.8em 0 0;white-space:nowrap">{key(color, dash)} '
+                    f"{html.escape(label)}</th>{tds}</tr>")
+    return (f'<table class="optlib-readout-table" style="border-collapse:collapse;'
+            f'font-size:0.95em;margin:0"><caption style="text-align:left;caption-side:top">'
+            f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def readout_text(readout: str) -> str:
+    """A readout's HTML as one line of plain text, table cells separated by `` | ``."""
+    import re
+
+    text = re.sub(r"<(caption|th|td)\b[^>]*>", "\x00", readout)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    cells = [" ".join(part.split()) for part in text.split("\x00")]
+    return " | ".join(c for c in cells if c)
 
 
 def _grid_text(s: Slider) -> str:

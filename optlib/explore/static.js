@@ -7,9 +7,9 @@
 (function () {
   var root = document.currentScript.parentElement;
   var spec = JSON.parse(root.querySelector("script.optlib-data").textContent);
-  var svg = root.querySelector("svg"), NS = "http://www.w3.org/2000/svg";
+  var svg = root.querySelector(".optlib-figure > svg"), NS = "http://www.w3.org/2000/svg";
   var inputs = root.querySelectorAll("input[type=range], select");
-  var img = root.querySelector("img"), firstImage = img.getAttribute("src");
+  var img = root.querySelector(".optlib-figure > img"), firstImage = img.getAttribute("src");
   var readout = root.querySelector(".optlib-readout");
   function layer(attrs) {
     var p = document.createElementNS(NS, "path");
@@ -19,6 +19,9 @@
   }
   var layers = spec.styles.map(function (s) {
     return {
+      halo: s.line && s.halo ? layer({"fill": "none", "stroke": "#ffffff",
+                                      "stroke-width": s.halo, "opacity": s.alpha,
+                                      "stroke-linejoin": "round"}) : null,
       line: s.line ? layer({"fill": "none", "stroke": s.color, "stroke-width": s.width,
                             "opacity": s.alpha, "stroke-linejoin": "round",
                             "stroke-dasharray": s.dash ? 3.7 * s.width + " " + 1.6 * s.width
@@ -52,6 +55,7 @@
         line.push((start ? "M" : "L") + x.toFixed(1) + " " + y.toFixed(1));
       });
       layer.line.setAttribute("d", line.join(""));
+      if (layer.halo) layer.halo.setAttribute("d", layer.line.getAttribute("d"));
     }
     if (layer.dots) {
       points(data, function (x, y, start, isData) {

@@ -2,7 +2,9 @@ r"""The static view of an exploration: one self-contained HTML fragment, no kern
 
 :func:`page` writes
 
-* the background as an embedded PNG (for a ``background_slider``, one per value);
+* the background as an embedded PNG drawn at twice the figure's resolution, with
+  exact colours (for a ``background_slider``, one per value);
+* the legend as an HTML list of colour keys above the picture (never drawn over it);
 * an SVG over it, in the same pixel coordinates, where the dynamic artists are drawn;
 * one control per slider (``<input type="range">`` with an ``<output>``, or a
   ``<select>`` for a categorical slider) and a readout region;
@@ -183,6 +185,8 @@ def _style(exploration, artist) -> dict:
         "marker": round(artist.get_markersize() * dpi / 72.0 / 2.0, 2) if has_marker else 0,
         "fill": to_hex(artist.get_markerfacecolor()) if has_marker else None,
         "edge": _edge(artist) if has_marker else None,
+        # a white casing under a line (as optlib.explore.model draws it in the live view)
+        "halo": round(lw_px + 2.5 * dpi / 72.0, 2) if artist.get_path_effects() else 0,
     }
 
 
@@ -300,6 +304,10 @@ _SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx",
                      "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 
+_SUP_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵗᵏ"
+_SUP = str.maketrans("0123456789+-=()nitk", _SUP_CHARS)
+
+
 def _plain(text: str) -> str:
     """Matplotlib's mathtext as plain text for a screen reader: "$f(w_t) - f^*$" → "f(wₜ) − f*"."""
     def sub(match):
@@ -310,9 +318,13 @@ def _plain(text: str) -> str:
     for command in sorted(_TEX, key=len, reverse=True):
         out = out.replace(command, _TEX[command])
     out = re.sub(r"_\{([^{}]*)\}|_(\w)", sub, out)
-    out = re.sub(r"\^\{([^{}]*)\}|\^(\S)",
-                 lambda m: "*" if (m.group(1) or m.group(2)) == "*" else "^" + (m.group(1) or m.group(2)),
-                 out)
+    def sup(match):
+        body = match.group(1) or match.group(2)
+        if body == "*":
+            return "*"
+        small = body.translate(_SUP)
+        return small if all(c in _SUP_CHARS for c in small) else "^" + body
+    out = re.sub(r"\^\{([^{}]*)\}|\^(\S)", sup, out)
     out = out.replace("{", "").replace("}", "").replace(" - ", " − ")
     return " ".join(out.split())
 
@@ -384,7 +396,8 @@ def page(exploration) -> str:
         f'<div class="optlib-exploration" id="{uid}" data-exploration="{name}" '
         f'style="max-width:{w}px">'
         f'<div class="optlib-controls" style="margin:0.3em 0">{controls}</div>'
-        f'<div style="position:relative;width:100%">'
+        f"{exploration.legend_html()}"
+        f'<div class="optlib-figure" style="position:relative;width:100%">'
         f'<img src="data:image/png;base64,{png}" alt="{_attribute(description(exploration))}" '
         f'style="width:100%;height:auto;display:block;margin:0">'
         f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" '

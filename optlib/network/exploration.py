@@ -14,8 +14,9 @@ import numpy as np
 
 from .._validate import describe, flag, instance, reals
 from ..explore import Exploration, Slider, format_value
+from ..explore.model import readout_table
 from ..optimizers import Optimizer
-from ..plotting import COLORS
+from ..plotting import COLUMN_WIDTH, SCREEN_DPI, color_of
 from .model import MLP
 from .training import check_factories, compare_optimizers
 
@@ -23,9 +24,6 @@ __all__ = ["LearningRateExplorer"]
 
 #: labels drawn dashed, to tell them from a curve of a similar colour they often cover
 _DASHED = ("AdamW",)
-#: colours of labels that optlib.plotting.COLORS does not name
-_PALETTE = ("#d62728", "#1f77b4", "#17becf", "#2ca02c", "#8c564b", "#9467bd", "#e377c2",
-            "#7f7f7f", "#bcbd22")
 
 
 def _scaled(optimizer: Optimizer, m: float) -> Optimizer:
@@ -64,7 +62,7 @@ class LearningRateExplorer(Exploration):
 
     def __init__(self, model: MLP, optimizers: dict, data, scales=(0.25, 0.5, 1.0, 2.0, 4.0),
                  epochs: int = 10, batch_size: int = 64, seed: int = 0, max_loss: float = 1e3,
-                 progress=None, name: str = "network_lr", dpi: int = 80,
+                 progress=None, name: str = "network_lr", dpi: int = SCREEN_DPI,
                  shadow: bool = True):
         optimizers = check_factories(optimizers)
         values = reals("scales", scales, low=0.0, low_inclusive=False, ndim=1)
@@ -99,10 +97,10 @@ class LearningRateExplorer(Exploration):
         # Runs that blow up are cut at the top of the axes (their readout says so).
         self._loss_limits = (max(low, 1e-6) / 2, min(max(top, 3.0), 30.0) * 1.5)
         slider = Slider("scale", tuple(values.tolist()), initial=1.0, label="α/α₀", fmt="{:g}")
-        super().__init__([slider], width=10.0, height=3.8, dpi=dpi)
+        super().__init__([slider], width=COLUMN_WIDTH, height=3.5, dpi=dpi)
 
     def _color(self, label: str, k: int) -> str:
-        return COLORS.get(label, _PALETTE[k % len(_PALETTE)])
+        return color_of(label, k)
 
     def _draw(self, fig):
         from matplotlib.ticker import MaxNLocator
@@ -111,7 +109,7 @@ class LearningRateExplorer(Exploration):
         ax_loss.set_yscale("log")
         ax_loss.set_xlim(0, self.epochs)
         ax_loss.set_ylim(*self._loss_limits)
-        ax_loss.set(xlabel="epoch", ylabel="training loss", title="training loss (log scale)")
+        ax_loss.set(xlabel="epoch", ylabel="training loss", title="training loss")
         ax_acc.set_xlim(0, self.epochs)
         ax_acc.set_ylim(0.0, 1.02)
         ax_acc.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy")
@@ -124,8 +122,6 @@ class LearningRateExplorer(Exploration):
                          ls="--" if label in _DASHED else "-")
             artists[f"loss:{label}"] = ax_loss.plot([], [], **style)[0]
             artists[f"acc:{label}"] = ax_acc.plot([], [], **style)[0]
-        # between the curves that learn (near 1) and those that do not (near 0.1)
-        ax_acc.legend(loc="center right", fontsize=7, ncol=2)
         return artists
 
     def status(self, label: str, i: int) -> str:
@@ -142,12 +138,13 @@ class LearningRateExplorer(Exploration):
         (i,) = index
         m = self.sliders[0].values[i]
         epochs = np.arange(self.epochs + 1)
-        data, parts = {}, []
-        for label in self.labels:
+        data, rows = {}, []
+        for k, label in enumerate(self.labels):
             h = self.histories[label][i]
             data[f"loss:{label}"] = (epochs, h.train_loss)
             data[f"acc:{label}"] = (epochs, h.test_accuracy)
-            parts.append(f"<b>{label}</b> α = {format_value(m * self.base_lrs[label])}: "
-                         f"{self.status(label, i)}")
-        readout = f"{self.sliders[0].label} = {self.sliders[0].text(i)}: " + " · ".join(parts)
+            rows.append((label, self._color(label, k), label in _DASHED,
+                         (format_value(m * self.base_lrs[label]), self.status(label, i))))
+        readout = readout_table(f"{self.sliders[0].label} = {self.sliders[0].text(i)}",
+                                ("optimizer", "α", "after the last epoch"), rows)
         return data, readout

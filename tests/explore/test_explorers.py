@@ -23,6 +23,7 @@ from optlib.explore import (
     Slider,
     TrajectoryExplorer,
 )
+from optlib.explore.model import readout_text
 from optlib.objectives import Quadratic, Rosenbrock
 
 ROTATION = np.pi / 6
@@ -100,8 +101,8 @@ def test_comparison_and_rate_readouts_quote_the_bound():
          "Adam": lambda f: optlib.Adam(lr=0.1)}, steps=(0, 5, 20), name="comparison_bound")
     traj = optlib.run(optlib.GradientDescent(lr=0.09), rosen, rosen.start, 20)
     assert traj.diverged
-    text = strip_tags(ex.frame((1, 2))[1])
-    assert f"GradientDescent diverged at step {traj.diverged_at} (f(w) > {bound:.3g})" in text
+    text = readout_text(ex.frame((1, 2))[1])
+    assert f"GradientDescent | diverged at step {traj.diverged_at} (f(w) > {bound:.3g})" in text
 
     rate = MomentumRateExplorer(lrs=np.round(np.geomspace(0.004, 1.6, 4), 4), betas=(0.0, 0.9),
                                 steps=30, fine=30)

@@ -20,6 +20,7 @@ import optlib
 from optlib.network import MLP, History, LearningRateExplorer, perturb_ulps, train
 
 from optlib.explore import decode
+from optlib.explore.model import readout_text
 
 SCALES = (0.5, 1.0, 4.0, 1e4)
 FACTORIES = {"GradientDescent": lambda: optlib.GradientDescent(lr=0.5),
@@ -83,7 +84,7 @@ def test_static_frames_draw_the_independent_curves(explorer, small_data):
             lr = FACTORIES[label]().lr * scale
             expect = (f"diverged in epoch {h.diverged_at_epoch}" if h.diverged
                       else f"test accuracy {h.final_test_accuracy:.3f}")
-            assert f"<b>{label}</b> α = {lr:.3g}: {expect}" in readout
+            assert f"| {label} | {lr:.3g} | {expect}" in readout_text(readout)
     assert compared >= 3 * len(SCALES) * len(FACTORIES)
 
 
@@ -97,7 +98,8 @@ def test_the_readout_calls_an_erratic_run_erratic(small_data):
     assert not steady.erratic and wild.erratic
     assert explorer.status("RMSprop", 0) == f"test accuracy {steady.final_test_accuracy:.3f}"
     readout = explorer.frame((1,))[1]
-    assert "<b>RMSprop</b> α = 0.16: erratic (a start one ulp away ends elsewhere)" in readout
+    assert ("| RMSprop | 0.16 | erratic (a start one ulp away ends elsewhere)"
+            in readout_text(readout))
     assert "test accuracy" not in readout
     # without shadows the exploration cannot tell, and says what it measured
     blind = LearningRateExplorer(MLP(sizes=(64, 32, 10)), factories, small_data,

@@ -38,7 +38,9 @@ __all__ = ["COLORS", "color_of", "NEUTRAL", "CONTOUR_FILL", "COLUMN_WIDTH", "SCR
            "RC", "style", "use_style", "figure", "new_figure", "contour", "loss_axes",
            "legibility_problems", "show", "png_bytes"]
 
-#: One colour per optimizer, the same in every figure and exploration of the book.
+#: One colour per optimizer, the same in every figure and exploration of the book. It
+#: maps a name ("GradientDescent", "Momentum", "Nesterov", "RMSprop", "Adagrad", "Adam",
+#: "AdamW", "AMSGrad") to a hex colour.
 COLORS = {
     "GradientDescent": "#cb3e53",
     "Momentum": "#153acd",
@@ -57,25 +59,26 @@ def color_of(label: str, k: int = 0) -> str:
     return COLORS.get(label, palette[k % len(palette)])
 
 
-#: Colours for what is not an optimizer (a signal, a prediction, a second coordinate):
+#: Colours for what is not an optimizer (a signal, a prediction, a second coordinate);
 #: three greys, each ≥ 3:1 against the contour fill (black is AMSGrad's).
 NEUTRAL = ("#3b3b3b", "#5c5c5c", "#767676")
 
-#: The fill of :func:`contour`, from the lowest level (darkest) to the highest.
+#: The fill of the contour plots, from the lowest level (darkest) to the highest.
 CONTOUR_FILL = ("#d6e2ec", "#fbfcfd")
 
 #: Width of the book's text column in inches; no figure is wider.
 COLUMN_WIDTH = 7.0
 
-#: Screen pixels per inch (CSS): a figure ``w`` inches wide is shown ``96·w`` pixels wide.
+#: Screen pixels per inch, as CSS counts them; a figure ``w`` inches wide is shown
+#: ``96·w`` pixels wide.
 SCREEN_DPI = 96
 
 #: The smallest font size in a figure, in points (on screen, as figures are never shrunk).
 MIN_FONT_PT = 11.0
 
-#: matplotlib settings of the book's style (:func:`style`, :func:`use_style`): fonts of
-#: :data:`MIN_FONT_PT`, 96 pixels per inch on screen and twice that in saved images, the
-#: optimizers' colours as the colour cycle.
+#: The matplotlib settings of the book's style, as used by ``style`` and ``use_style``;
+#: fonts of ``MIN_FONT_PT``, 96 pixels per inch on screen and twice that in saved
+#: images, the optimizers' colours as the colour cycle.
 #:
 #: :meta hide-value:
 RC = {
@@ -125,7 +128,7 @@ def new_figure(width: float = COLUMN_WIDTH, height: float = 3.25,
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, height: float = 3.25,
-           width: float = COLUMN_WIDTH, **subplots):
+           width: float = COLUMN_WIDTH, mosaic=None, **subplots):
     """A figure in the book's style and its axes: ``fig, axes = figure(1, 2, height=3)``.
 
     It applies :func:`use_style` (so titles, labels and legends added afterwards
@@ -136,11 +139,15 @@ def figure(nrows: int = 1, ncols: int = 1, *, height: float = 3.25,
         nrows, ncols: the grid of axes (whole numbers ≥ 1).
         height: inches (> 0).
         width: inches, at most :data:`COLUMN_WIDTH`.
-        **subplots: passed on to :meth:`matplotlib.figure.Figure.subplots`
-            (``width_ratios``, ``sharey``, ``squeeze``, ...).
+        mosaic: instead of a grid, a layout for matplotlib's ``Figure.subplot_mosaic``,
+            e.g. ``[["top", "top"], ["left", "right"]]`` (one wide panel over two);
+            ``nrows`` and ``ncols`` are then ignored.
+        **subplots: passed on to matplotlib's ``Figure.subplots`` (or
+            ``subplot_mosaic``): ``width_ratios``, ``sharey``, ``squeeze``, ...
 
     Returns:
-        ``(fig, axes)`` as :func:`matplotlib.pyplot.subplots` returns them.
+        ``(fig, axes)`` as matplotlib's ``pyplot.subplots`` returns them; with
+        ``mosaic``, ``axes`` is a dict of axes by the mosaic's names.
 
     Raises:
         ValueError: for a width above the column's or a size that is not positive.
@@ -151,6 +158,8 @@ def figure(nrows: int = 1, ncols: int = 1, *, height: float = 3.25,
     width = real("width", width, low=0.0, high=COLUMN_WIDTH, low_inclusive=False)
     use_style()
     fig = new_figure(width, height)
+    if mosaic is not None:
+        return fig, fig.subplot_mosaic(mosaic, **subplots)
     return fig, fig.subplots(nrows, ncols, **subplots)
 
 
@@ -202,8 +211,9 @@ def loss_axes(ax, steps: int, title: str = "loss", log: bool = True, ylim=None):
 def legibility_problems(fig: Figure) -> list[str]:
     """What keeps ``fig`` from being legible in the book's column, one sentence each.
 
-    A figure is wider than :data:`COLUMN_WIDTH`, or a visible text (title,
-    label, tick label, legend, annotation) is smaller than :data:`MIN_FONT_PT`.
+    A figure is wider than :data:`COLUMN_WIDTH`, a visible text (title, label,
+    tick label, legend, annotation) is smaller than :data:`MIN_FONT_PT`, or a
+    text reaches past the figure's edge (where it would be cut off).
     The figure is drawn first, so tick labels exist. An empty list: legible.
     """
     problems = []
@@ -212,12 +222,28 @@ def legibility_problems(fig: Figure) -> list[str]:
         problems.append(f"the figure is {width:g} in wide; the column is {COLUMN_WIDTH:g} in "
                         "(it would be shrunk, and its text with it)")
     fig.canvas.draw()
-    small = {}
+    renderer = fig.canvas.get_renderer()
+    small, outside = {}, []
+    box = fig.bbox
+    # tick labels are placed by the layout, and those of ticks outside the view limits
+    # are never drawn: only the other texts are checked against the edge
+    ticks = {id(label) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+             for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+             for label in (tick.label1, tick.label2)}
     for text in fig.findobj(Text):
         if text.get_visible() and text.get_text().strip() and text.get_figure() is not None:
             size = text.get_fontsize()
             if size < MIN_FONT_PT - 1e-9:
                 small.setdefault(round(size, 1), []).append(text.get_text())
+            if id(text) in ticks:
+                continue
+            extent = text.get_window_extent(renderer)
+            if (extent.x0 < box.x0 - 1 or extent.x1 > box.x1 + 1 or extent.y0 < box.y0 - 1
+                    or extent.y1 > box.y1 + 1):
+                outside.append(text.get_text())
+    if outside:
+        shown = ", ".join(repr(t) for t in outside[:3]) + (" ..." if len(outside) > 3 else "")
+        problems.append(f"{len(outside)} text(s) cut off at the figure's edge: {shown}")
     for size, texts in sorted(small.items()):
         shown = ", ".join(repr(t) for t in texts[:3]) + (" ..." if len(texts) > 3 else "")
         problems.append(f"{len(texts)} text(s) at {size:g} pt, below {MIN_FONT_PT:g} pt: "

@@ -122,6 +122,9 @@ def test_figure_is_column_wide_and_in_the_books_style():
     axes[0].plot([0, 1], [1, 0], label="x")
     axes[0].legend()
     assert plotting.legibility_problems(fig) == []
+    fig, axes = plotting.figure(mosaic=[["top", "top"], ["left", "right"]], height=5)
+    assert set(axes) == {"top", "left", "right"}
+    assert axes["top"].get_position().width > 1.8 * axes["left"].get_position().width
     with pytest.raises(ValueError, match="width"):
         plotting.figure(width=9.0)
     with pytest.raises(ValueError, match="height"):
@@ -134,6 +137,10 @@ def test_legibility_problems_finds_small_text_and_wide_figures():
     ax.annotate("note", (0.5, 0.5), fontsize=9)
     problems = plotting.legibility_problems(fig)
     assert len(problems) == 2 and "8 pt" in problems[0] and "'tiny'" in problems[0]
+    fig, ax = plotting.figure()
+    ax.plot([0, 1], [0, 1], label="a long label")
+    fig.legend(loc="outside lower center", ncols=1, bbox_to_anchor=(1.2, 0))
+    assert any("cut off" in p for p in plotting.legibility_problems(fig))
     wide = plotting.new_figure(width=12.0)
     wide.subplots()
     assert any("12 in wide" in p for p in plotting.legibility_problems(wide))

@@ -263,9 +263,9 @@ def png_bytes(fig: Figure, compress_level: int = 6, dpi: float | None = None) ->
 def show(fig: Figure, alt: str | None = None) -> None:
     """Display ``fig`` in a notebook at its natural size, as a PNG at twice that resolution.
 
-    The output carries the displayed size (``width``/``height`` metadata, which
-    JupyterLab and the book both honour), so a 7-inch figure is 672 pixels wide
-    on screen, drawn with 1344. ``alt``, if given, is the output's plain-text form.
+    The output carries the displayed width (``width`` metadata, which JupyterLab
+    and the book both honour; the height follows the picture), so a 7-inch figure
+    is 672 pixels wide on screen, drawn with 1344, and narrower on a phone. ``alt``, if given, is the output's plain-text form.
 
     Raises:
         ValueError: if :func:`legibility_problems` finds any (the figure is not shown).
@@ -278,5 +278,7 @@ def show(fig: Figure, alt: str | None = None) -> None:
     png = png_bytes(fig, dpi=2 * SCREEN_DPI)
     width = round(fig.get_figwidth() * SCREEN_DPI)
     height = round(fig.get_figheight() * SCREEN_DPI)
+    # only the width: a narrower screen scales the picture down and its height follows
+    # (a fixed height would squash it)
     display({"image/png": png, "text/plain": alt or f"<figure {width}×{height} px>"}, raw=True,
-            metadata={"image/png": {"width": width, "height": height}})
+            metadata={"image/png": {"width": width}})

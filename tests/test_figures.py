@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 
 from optlib import plotting
+from test_browser import chromium, require_browser  # noqa: F401  (fixtures)
 from test_rendering import html_root, pages  # noqa: F401  (html_root is a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,6 +87,9 @@ def figure_problems(nb: dict) -> list[str]:
             elif png.size[0] < 2 * size["width"]:
                 problems.append(f"{where}: PNG {png.size[0]} px for {size['width']} px on "
                                 "screen (not 2×)")
+            if "height" in size:
+                problems.append(f"{where}: a fixed display height ({size['height']} px) "
+                                "squashes the figure on a narrow screen")
     duplicates = {n for n in names if n and names.count(n) > 1}
     if duplicates:
         problems.append(f"figure names used twice: {sorted(duplicates)}")
@@ -113,7 +117,7 @@ def test_the_figure_check_catches_each_defect():
                                                  "ends near the minimum."}}},
         "outputs": [{"output_type": "display_data",
                      "data": {"image/png": base64.b64encode(buf.getvalue()).decode()},
-                     "metadata": {"image/png": {"width": 672, "height": 240}}}],
+                     "metadata": {"image/png": {"width": 672}}}],
     }
     text = {"cell_type": "markdown", "source": "As {numref}`fig-ch01-path` shows, ..."}
     assert figure_problems({"cells": [text, good]}) == []
@@ -135,6 +139,7 @@ def test_the_figure_check_catches_each_defect():
     assert broken(lambda c: c["metadata"]["mystnb"]["figure"].update(name="fig-ch01-other"))
     assert broken(lambda c: c["outputs"][0]["metadata"]["image/png"].update(width=1000))
     assert broken(lambda c: c["outputs"][0]["metadata"]["image/png"].update(width=700))
+    assert broken(lambda c: c["outputs"][0]["metadata"]["image/png"].update(height=240))
     assert figure_problems({"cells": [text, good, good]})     # a name used twice
 
 
@@ -193,3 +198,24 @@ def test_built_figures_are_numbered_with_caption_and_alt_text(html_root):  # noq
             width = int(re.search(r"max-width:(\d+)px", style).group(1))
             assert width <= COLUMN_PX, f"{path.name}: an exploration {width} px wide"
     assert checked >= 15
+
+
+def test_figures_keep_their_shape_on_a_phone(html_root, chromium):  # noqa: F811
+    """At 390 px a figure is scaled down whole: its displayed height/width is the image's."""
+    browser = require_browser(chromium)
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    try:
+        wrong = []
+        for path in CHAPTERS:
+            page.goto((html_root / "chapters" / f"{path.stem}.html").as_uri())
+            shapes = page.eval_on_selector_all(
+                "figure img", "els => els.map(e => [e.naturalWidth, e.naturalHeight, "
+                "e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+            assert shapes, path.name
+            for nw, nh, w, h in shapes:
+                assert w <= 390, f"{path.name}: a figure {w} px wide on a 390 px screen"
+                if abs((h / w) / (nh / nw) - 1) > 0.02:
+                    wrong.append(f"{path.name}: {w:.0f}×{h:.0f} px for a {nw}×{nh} image")
+        assert not wrong, wrong
+    finally:
+        page.close()

@@ -1,6 +1,6 @@
 """Sphinx extension of the book (listed in _config.yml under sphinx.local_extensions).
 
-Five small things the book needs from its build:
+Small things the book needs from its build:
 
 1. **Static explorations.** While the book is built, the notebooks' kernels
    inherit this process's environment. Setting OPTLIB_STATIC_EXPLORATIONS=1
@@ -46,12 +46,57 @@ Five small things the book needs from its build:
    formatting style ``authoryear`` (registered with pybtex here; ``_config.yml``
    sets ``bibtex_default_style``) labels each entry "Kingma and Ba, 2015" ("et al."
    from three authors) and sorts the list by author, year and title.
+
+7. **Names a screen reader can match to what is seen** (axe-core's
+   label-content-name-mismatch; ``tests/test_accessibility.py`` runs axe on every
+   page). A control's accessible name must contain its visible text, so that a
+   reader who says "click Show solution" reaches it:
+
+   * the toggles of hidden cells (myst-nb's ``HideCodeCellNode``) were all named
+     "Toggle hidden content" while they show "Show solution" or "Show code cell
+     source": :func:`visit_hide_cell` writes the same ``<details>``/``<summary>``
+     without the ``aria-label``, so the name is the visible prompt ("Show
+     solution" when closed, "Hide solution" when open);
+   * pydata-sphinx-theme's search button was named "Search" while it shows
+     "Search Ctrl+K": ``templates/search-button-field.html`` drops its
+     ``aria-label``, so its name is what it shows;
+   * its colour-mode button is named "Color mode" while its visible icon carried a
+     title ("Light", an SVG ``<title>`` once Font Awesome has drawn it), which
+     counted as the button's text: ``templates/theme-switcher.html`` draws the
+     icons without titles, as decoration (``aria-hidden``).
+
+   Both templates are found before the theme's own (:func:`add_templates_path`).
+
+8. **The bibliography is a list of list items.** docutils writes the entries as
+   ``<div role="doc-biblioentry">`` inside ``<div role="list">``; ARIA 1.2
+   deprecated that role, and a list whose children are not list items is
+   invalid (axe: aria-required-children, critical). :func:`visit_citation`
+   writes ``role="listitem"``.
+
+9. **Formulas are not Tab stops; a formula that scrolls is.** MathJax's menu put
+   every formula in the Tab order (206 presses to reach chapter 1's first
+   slider, 80 now); ``_config.yml`` sets its ``inTabOrder`` to false. A display equation
+   wider than the column scrolls sideways (item 5), and a keyboard can only
+   scroll what it can focus (axe: scrollable-region-focusable):
+   ``static/optlib_a11y.js`` makes each display equation that overflows its box
+   a focusable, named region (``tabindex="0"``, ``role="region"``,
+   ``aria-label`` "Equation (2.3), scrolls sideways"), and takes that back when
+   it fits again (window resized), as pydata-sphinx-theme does for code and
+   outputs. ``static/optlib_book.css`` draws their focus ring.
+
+10. **Captions readable in dark mode.** The theme shows HTML outputs (the
+    explorations' readout tables) on a light background in dark mode, but left
+    their ``<caption>`` in dark mode's light grey (1.7:1); ``static/optlib_book.css``
+    gives them the output's text colour.
 """
 
 import os
 import re
 from pathlib import Path
 
+from docutils import nodes
+from markupsafe import escape
+from myst_nb.sphinx_ import HideCodeCellNode
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
@@ -59,6 +104,7 @@ from pybtex.style.labels import BaseLabelStyle
 from optlib.explore import STATIC_ONLY_ENV
 
 STATIC = Path(__file__).resolve().parent / "static"   # the book's CSS and JS, copied to _static
+TEMPLATES = Path(__file__).resolve().parent / "templates"   # theme templates the book overrides
 
 
 def _inline_key(script):
@@ -112,6 +158,40 @@ def add_static_path(app):
         app.config.html_static_path.append(path)
 
 
+def add_templates_path(app, config):
+    """config-inited: look up templates in ``_ext/templates`` before the theme's own."""
+    path = str(TEMPLATES)
+    if path not in config.templates_path:
+        config.templates_path.insert(0, path)
+
+
+def visit_hide_cell(self, node):
+    """myst-nb's toggle of a hidden cell, named by its visible prompt (no aria-label)."""
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n')
+    self.body.append("<summary>\n")
+    self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
+    self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n')
+    self.body.append("</summary>\n")
+
+
+def depart_hide_cell(self, node):
+    self.body.append("</details>\n")
+
+
+def visit_citation(self, node):
+    """docutils' citation, as a list item of the citation list (not doc-biblioentry)."""
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div role="list" class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def depart_citation(self, node):
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
+
+
 def _surname(person) -> str:
     """A person's last name(s) as printed: BibTeX braces and accents' markup removed."""
     return re.sub(r"[{}\\]", "", " ".join(person.prelast_names + person.last_names))
@@ -149,6 +229,10 @@ register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
 def setup(app):
     os.environ[STATIC_ONLY_ENV] = "1"
     app.setup_extension("sphinx.ext.autodoc")  # its event must exist before we connect
+    app.setup_extension("myst_nb")  # so that its HideCodeCellNode handlers are replaced here
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hide_cell, depart_hide_cell))
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
+    app.connect("config-inited", add_templates_path)
     # After sphinx-book-theme's header and launch buttons (priority 501) and after
     # every extension that adds scripts to the page (default priority 500).
     app.connect("html-page-context", drop_duplicate_inline_scripts, priority=900)

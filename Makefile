@@ -11,7 +11,7 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: book test claims bench lab serve clean torch venv node notebooks
+.PHONY: book test claims bench lab serve clean torch venv node notebooks pdf
 
 venv: $(STAMP)
 
@@ -38,6 +38,12 @@ book: $(STAMP) $(NPM_STAMP)
 
 test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval --nbval-current-env $(NOTEBOOKS))
+
+# The whole book as one PDF, _build/pdf/book.pdf (scripts/pdf.py): jupyter-book's single-page
+# build (it reuses `make book`'s executed notebooks) printed by the headless Chromium that the
+# browser tests use (Debian chromium), each exploration as small multiples.
+pdf: $(STAMP) $(NPM_STAMP)
+	$(BIN)/python scripts/pdf.py _build/pdf/book.pdf
 
 # The numbers of the prose: declared as results or inputs, and results right at their printed
 # precision (seconds; no notebook is executed). `make test` runs it too (tests/test_claims.py).

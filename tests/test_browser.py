@@ -181,8 +181,8 @@ _STATE_JS = r"""root => {
   index.forEach((v, i) => { k = k * spec.sizes[i] + v; });
   const stored = document.createElement("div");
   stored.innerHTML = spec.frames[k].readout;
-  const path = root.querySelector("svg path");
-  const img = root.querySelector("img");
+  const path = root.querySelector(".optlib-figure > svg path");
+  const img = root.querySelector(".optlib-figure > img");
   return {
     name: root.dataset.exploration || "",
     sizes: spec.sizes, labels: spec.labels, width: spec.width, height: spec.height,
@@ -197,7 +197,7 @@ _STATE_JS = r"""root => {
     readout: root.querySelector(".optlib-readout").textContent,
     storedReadout: stored.textContent,
     d: path ? path.getAttribute("d") : null,
-    paths: root.querySelectorAll("svg path").length,
+    paths: root.querySelectorAll(".optlib-figure > svg path").length,
     img: img ? {complete: img.complete, width: img.naturalWidth, height: img.naturalHeight}
              : null,
   };
@@ -221,11 +221,11 @@ def _check_state(where: str, s: dict) -> list[str]:
                         f"{s['storedReadout']!r}")
     if not s["paths"] or not s["d"]:
         problems.append(f"{where}: the script drew no SVG path (paths={s['paths']}, d={s['d']!r})")
-    img = s["img"]
-    if not img or not img["complete"] or (img["width"], img["height"]) != (s["width"],
-                                                                          s["height"]):
+    img = s["img"]   # drawn at twice the figure's pixels (crisp on high-density screens)
+    if not img or not img["complete"] or (img["width"], img["height"]) != (2 * s["width"],
+                                                                          2 * s["height"]):
         problems.append(f"{where}: background image {img} is not a loaded "
-                        f"{s['width']}x{s['height']} PNG")
+                        f"{2 * s['width']}x{2 * s['height']} PNG")
     return problems
 
 

@@ -41,7 +41,6 @@ a book built elsewhere, set ``OPTLIB_BOOK_HTML`` to its ``_build/html`` folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -50,6 +49,7 @@ import pytest
 
 # The browser test's Chromium (a module-scoped fixture: a launched browser, or why
 # there is none), its rule for a missing browser, and its wait for MathJax.
+from test_rendering import html_root  # noqa: F401  (a fixture: $OPTLIB_BOOK_HTML or the build)
 from test_browser import (  # noqa: F401  (chromium is a fixture)
     MATHJAX_START_MS,
     MATHJAX_TYPESET_MS,
@@ -83,18 +83,6 @@ pytestmark = pytest.mark.browser
 
 
 # --------------------------------------------------------------------------- the book
-@pytest.fixture(scope="module")
-def html_root(request) -> Path:
-    """The built book's HTML folder: $OPTLIB_BOOK_HTML, or the session's build."""
-    given = os.environ.get("OPTLIB_BOOK_HTML")
-    if given:
-        return Path(given)
-    book = request.getfixturevalue("book")
-    if not (book.html / "intro.html").is_file():
-        pytest.fail(f"the book was not built:\n{book.output[-3000:]}", pytrace=False)
-    return book.html
-
-
 def book_pages(root: Path) -> list[Path]:
     """Every built page (not the theme's files in _static/ etc.); a page that only
     redirects (index.html -> intro.html) is checked as the page it leads to."""

@@ -365,6 +365,7 @@ class Quadratic(Objective):
         25.0
     """
 
+    #: the name shown in titles; a rotated bowl adds its angle ("…, rotated 30°")
     name = "Elongated quadratic"
 
     def __init__(self, curvatures=(1.0, 25.0), angle=0.0, center=(0.0, 0.0)):
@@ -375,6 +376,9 @@ class Quadratic(Objective):
             )
         self.curvatures = lambdas
         self.angle = _real("angle", angle)
+        if self.angle % (2 * np.pi) != 0.0 and type(self).name == Quadratic.name:
+            # a rotated bowl says so where its name is shown (an exploration's panel title)
+            self.name = f"{Quadratic.name}, rotated {np.degrees(self.angle):.4g}°"
         self.center = _pair("center", center)
         rotation = _rotation(self.angle)
         self._eigenvectors = _frozen(rotation)

@@ -357,6 +357,13 @@ def test_quadratic_value_is_half_wHw(quadratic, points):
     np.testing.assert_allclose(quadratic.grad(w), d @ H, rtol=0, atol=1e-12 * scale.max())
 
 
+def test_a_rotated_quadratic_says_so_in_its_name():
+    assert Quadratic().name == "Elongated quadratic"
+    assert Quadratic(angle=np.pi / 6).name == "Elongated quadratic, rotated 30°"
+    assert Quadratic(angle=-np.pi / 4).name == "Elongated quadratic, rotated -45°"
+    assert Quadratic(angle=2 * np.pi).name == "Elongated quadratic"
+
+
 def test_quadratic_condition_number_and_defaults():
     quadratic = Quadratic()
     assert quadratic.curvatures == (1.0, 25.0)

@@ -64,8 +64,11 @@ def widget(exploration):
         labels.append(label)
         rows.append(row)
     readout = exploration.update(exploration._index)
+    # at the figure's own width (a wider output area would stretch and blur it), narrower
+    # only where the output area is
+    width = exploration.figure.canvas.get_width_height()[0]
     image = widgets.Image(value=exploration.render(), format="png",
-                          layout=widgets.Layout(max_width="100%"))
+                          layout=widgets.Layout(width=f"{width}px", max_width="100%"))
     text = widgets.HTML(value=readout)
     status = widgets.HTML(value="", layout=widgets.Layout(display="none"))
     legend = widgets.HTML(value=exploration.legend_html())

@@ -94,6 +94,8 @@ def test_live_slider_updates_existing_artists(explorer, case, case_name):
     assert len(w.controls) == len(ex.sliders)
     width, height = int(round(fig.bbox.width)), int(round(fig.bbox.height))
     assert png_size(w.image.value) == (width, height)
+    # shown at its own width, never stretched to the output area's
+    assert (w.image.layout.width, w.image.layout.max_width) == (f"{width}px", "100%")
 
     for slider_name, value in LIVE_MOVES[case_name]:
         i = [s.name for s in ex.sliders].index(slider_name)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import io
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -427,8 +428,6 @@ class Exploration:
         """
         from matplotlib.colors import to_hex
 
-        from .static import _plain
-
         entries, seen = [], set()
         for ax in self._fig.axes:
             for line in ax.get_lines():
@@ -538,11 +537,51 @@ class Exploration:
         return f"<{type(self).__name__} {self.name!r} ({grid})>"
 
 
+_TEX = {r"\alpha": "α", r"\beta": "β", r"\lambda": "λ", r"\varepsilon": "ε",
+        r"\epsilon": "ε", r"\sigma": "σ", r"\rho": "ρ", r"\kappa": "κ", r"\theta": "θ",
+        r"\omega": "ω", r"\delta": "δ", r"\eta": "η", r"\infty": "∞", r"\cdot": "·",
+        r"\times": "×", r"\sqrt": "√", r"\approx": "≈", r"\le": "≤", r"\ge": "≥",
+        r"\|": "‖", r"\max": "max", r"\min": "min", r"\ln": "ln", r"\log": "log",
+        r"\hat": "", r"\mathrm": "", r"\,": " ", r"\;": " ", r"\ ": " "}
+_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx",
+                     "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+_SUP_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵗᵏ"
+_SUP = str.maketrans("0123456789+-=()nitk", _SUP_CHARS)
+
+
+def _plain(text: str) -> str:
+    """Matplotlib's mathtext as plain text for a screen reader: "$f(w_t) - f^*$" → "f(wₜ) − f*"."""
+    def sub(match):
+        body = match.group(1) or match.group(2)
+        small = body.translate(_SUB)
+        return small if all(c in "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ" for c in small) else body
+    out = text.replace("$", "")
+    for command in sorted(_TEX, key=len, reverse=True):
+        out = out.replace(command, _TEX[command])
+    out = re.sub(r"_\{([^{}]*)\}|_(\w)", sub, out)
+    def sup(match):
+        body = match.group(1) or match.group(2)
+        if body == "*":
+            return "*"
+        small = body.translate(_SUP)
+        return small if all(c in _SUP_CHARS for c in small) else "^" + body
+    out = re.sub(r"\^\{([^{}]*)\}|\^(\S)", sup, out)
+    out = out.replace("{", "").replace("}", "").replace(" - ", " − ")
+    return " ".join(out.split())
+
+
+#: Width in points that a dynamic line's white casing adds (live view and static page).
+HALO_PT = 2.5
+
+
 def _halo(artist):
     """A white casing under a line, so it stands out of any fill it crosses."""
     from matplotlib import patheffects
 
-    return [patheffects.withStroke(linewidth=artist.get_linewidth() + 2.5, foreground="white")]
+    return [patheffects.withStroke(linewidth=artist.get_linewidth() + HALO_PT,
+                                   foreground="white")]
 
 
 def key(color: str, dash: bool = False, line: bool = True, marker: bool = False) -> str:
@@ -585,8 +624,6 @@ def readout_table(caption: str, header, rows) -> str:
 
 def readout_text(readout: str) -> str:
     """A readout's HTML as one line of plain text, table cells separated by `` | ``."""
-    import re
-
     text = re.sub(r"<(caption|th|td)\b[^>]*>", "\x00", readout)
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
     cells = [" ".join(part.split()) for part in text.split("\x00")]

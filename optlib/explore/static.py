@@ -27,9 +27,10 @@ import html
 import importlib.resources
 import itertools
 import json
-import re
 
 import numpy as np
+
+from .model import HALO_PT, _plain
 
 __all__ = ["page", "frames", "decode", "script"]
 
@@ -186,7 +187,7 @@ def _style(exploration, artist) -> dict:
         "fill": to_hex(artist.get_markerfacecolor()) if has_marker else None,
         "edge": _edge(artist) if has_marker else None,
         # a white casing under a line (as optlib.explore.model draws it in the live view)
-        "halo": round(lw_px + 2.5 * dpi / 72.0, 2) if artist.get_path_effects() else 0,
+        "halo": round(lw_px + HALO_PT * dpi / 72.0, 2) if artist.get_path_effects() else 0,
     }
 
 
@@ -292,41 +293,6 @@ def _control(s, i: int) -> str:
                    f'{html.escape(s.text(i))}</output>')
     return (f'<label style="margin-right:1.5em;white-space:nowrap">{html.escape(s.label)} '
             f"{control}</label>")
-
-
-_TEX = {r"\alpha": "α", r"\beta": "β", r"\lambda": "λ", r"\varepsilon": "ε",
-        r"\epsilon": "ε", r"\sigma": "σ", r"\rho": "ρ", r"\kappa": "κ", r"\theta": "θ",
-        r"\omega": "ω", r"\delta": "δ", r"\eta": "η", r"\infty": "∞", r"\cdot": "·",
-        r"\times": "×", r"\sqrt": "√", r"\approx": "≈", r"\le": "≤", r"\ge": "≥",
-        r"\|": "‖", r"\max": "max", r"\min": "min", r"\ln": "ln", r"\log": "log",
-        r"\hat": "", r"\mathrm": "", r"\,": " ", r"\;": " ", r"\ ": " "}
-_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx",
-                     "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
-
-
-_SUP_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵗᵏ"
-_SUP = str.maketrans("0123456789+-=()nitk", _SUP_CHARS)
-
-
-def _plain(text: str) -> str:
-    """Matplotlib's mathtext as plain text for a screen reader: "$f(w_t) - f^*$" → "f(wₜ) − f*"."""
-    def sub(match):
-        body = match.group(1) or match.group(2)
-        small = body.translate(_SUB)
-        return small if all(c in "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ" for c in small) else body
-    out = text.replace("$", "")
-    for command in sorted(_TEX, key=len, reverse=True):
-        out = out.replace(command, _TEX[command])
-    out = re.sub(r"_\{([^{}]*)\}|_(\w)", sub, out)
-    def sup(match):
-        body = match.group(1) or match.group(2)
-        if body == "*":
-            return "*"
-        small = body.translate(_SUP)
-        return small if all(c in _SUP_CHARS for c in small) else "^" + body
-    out = re.sub(r"\^\{([^{}]*)\}|\^(\S)", sup, out)
-    out = out.replace("{", "").replace("}", "").replace(" - ", " − ")
-    return " ".join(out.split())
 
 
 def description(exploration) -> str:

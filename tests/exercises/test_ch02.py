@@ -51,22 +51,18 @@ def hand_line_fit(lr=ch02.HAND_LR, beta=ch02.HAND_BETA, steps=ch02.HAND_STEPS, *
     x, y = np.asarray(f.x), np.asarray(f.y)
     W, b, vW, vb = -1.0, -1.0, 0.0, 0.0
     mix = (1 - beta) if damped else 1.0
+
+    def step(w, v, g):
+        """One parameter's momentum step; the stale variant moves before the buffer does."""
+        if stale_buffer:
+            return w - lr * v, beta * v + mix * g
+        v = beta * v + mix * g
+        return w - lr * v, v
+
     for _ in range(steps):
         r = W * x + b - y
-        dW = np.mean(r * x)
-        if stale_buffer:
-            W -= lr * vW
-            vW = beta * vW + mix * dW
-        else:
-            vW = beta * vW + mix * dW
-            W -= lr * vW
-        db = np.mean((W * x + b - y) if sequential else r)
-        if stale_buffer:
-            b -= lr * vb
-            vb = beta * vb + mix * db
-        else:
-            vb = beta * vb + mix * db
-            b -= lr * vb
+        W, vW = step(W, vW, np.mean(r * x))
+        b, vb = step(b, vb, np.mean((W * x + b - y) if sequential else r))
     return W, b
 
 

@@ -123,14 +123,16 @@ def test_learning_goals_and_prerequisites(chapter):
     first = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
     text = _src(first)
     assert text.startswith("# "), f"{path.name}: the first cell does not start with the title"
-    opening = "```{admonition} Learning goals\n:class: tip\n\nAfter this chapter you can\n\n1. "
+    # a colon fence without option lines: it reads as text where MyST is not rendered
+    # (tests/test_plain_markdown.py); the fence lines stand alone between blank lines
+    opening = "\n\n:::{admonition} Learning goals\n\nAfter this chapter you can\n\n1. "
     assert opening in text, f"{path.name}: no 'Learning goals' admonition in the common form"
     goals = text[text.index(opening):]
-    end = goals.index("\n```", len(opening))
+    end = goals.index("\n\n:::\n", len(opening))
     numbered = re.findall(r"^(\d+)\. ", goals[:end], re.M)
     assert numbered == [str(k) for k in range(1, len(numbered) + 1)] and len(numbered) >= 3, \
         f"{path.name}: learning goals are not numbered 1, 2, 3, ...: {numbered}"
-    after = goals[end + 4:]
+    after = goals[end + 6:]
     assert re.search(r"^\*\*Prerequisites\.\*\* \S", after, re.M), \
         f"{path.name}: no '**Prerequisites.**' paragraph after the learning goals"
 

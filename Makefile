@@ -58,7 +58,11 @@ bench: $(STAMP) $(NPM_STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 
+# JupyterLab on the chapters, with the MyST renderer (jupyterlab-myst, requirements.txt) and
+# the book's defaults (lab/overrides.json, installed by scripts/lab_settings.py as Binder's
+# postBuild does).
 lab: $(STAMP)
+	$(BIN)/python scripts/lab_settings.py
 	$(BIN)/jupyter lab chapters
 
 # Serve the built book on this machine only (http.server is in the standard library:

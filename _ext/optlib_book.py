@@ -88,6 +88,11 @@ Small things the book needs from its build:
     explorations' readout tables) on a light background in dark mode, but left
     their ``<caption>`` in dark mode's light grey (1.7:1); ``static/optlib_book.css``
     gives them the output's text colour.
+
+11. **Solutions open in one click.** A worked solution's output is a closed
+    ``<details>`` (``optlib.exercises.solution``: in a notebook, Run All would
+    otherwise show every answer); the book hides the whole cell behind "Show
+    solution" already, so ``static/optlib_solutions.js`` opens that fold.
 """
 
 import os

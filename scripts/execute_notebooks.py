@@ -6,13 +6,14 @@
 can compare them; widget state and execution timings are NOT stored: the state
 of a live widget means nothing without its kernel, and would make the built book
 load the widget manager from a CDN. Progress bars are switched off
-(``OPTLIB_QUIET=1``): a stored bar is noise. Consecutive pieces of one stream
+(``OPTLIB_QUIET=1``): a stored bar is noise. Explorations store their static view
+only (``OPTLIB_STATIC_EXPLORATIONS=1``, as in the book build): a live view only
+names a widget model (by a random id, new at every run) that exists in the
+executing kernel alone; any other widget's output loses its widget view for the
+same reason. A reader opening the stored notebook sees the static version of
+each exploration until the cell is run again. Consecutive pieces of one stream
 are merged into one output: how the kernel happens to split a cell's prints
-into messages varies from run to run, and would show up as a diff. An
-exploration's output keeps its static HTML and text but not its widget view:
-that view only names a widget model (by a random id, new at every run) which
-exists in the executing kernel alone; a reader opening the stored notebook sees
-the static version until the cell is run again.
+into messages varies from run to run, and would show up as a diff.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def execute(path: Path) -> float:
 
 def main(argv: list[str]) -> int:
     os.environ["OPTLIB_QUIET"] = "1"      # no progress bars in stored outputs
+    os.environ["OPTLIB_STATIC_EXPLORATIONS"] = "1"   # explorations: the static view only
     paths = [Path(a) for a in argv] or sorted((ROOT / "chapters").glob("*.ipynb"))
     for path in paths:
         print(f"executing {path.name} ...", file=sys.stderr, flush=True)

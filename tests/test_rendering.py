@@ -483,3 +483,37 @@ def test_nothing_is_cut_off_at_the_right(rel, html_root, chromium):
                                    "measured (the book serves MathJax from _static/: is it "
                                    "there?)")
     assert not result["problems"], f"{rel} ({counts}):\n" + "\n".join(result["problems"])
+
+
+def _solution_cells(nb_path: Path) -> int:
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    return sum(1 for c in nb["cells"] if c["cell_type"] == "code"
+               and c["metadata"].get("jupyter", {}).get("source_hidden"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
+def test_a_solution_opens_in_one_click(nb, html_root, chromium):
+    """Each worked solution's output is folded (optlib.exercises.solution: Run All in a
+    notebook would show every answer); in the book the cell is already behind "Show
+    solution", so the fold inside it is open (optlib_solutions.js) and the toggle closed."""
+    browser = _browser(chromium)
+    rel = f"chapters/{nb.stem}.html"
+    path = html_root / rel
+    if not path.is_file():
+        pytest.fail(f"{rel} was not built", pytrace=False)
+    context, page = _open(browser, path.as_uri())
+    try:
+        folds = page.evaluate("""() => [...document.querySelectorAll('details.optlib-solution')]
+          .map(d => { const toggle = d.parentElement.closest('details');
+                      return {open: d.open, toggle: toggle ? toggle.className : null,
+                              toggleOpen: toggle ? toggle.open : null,
+                              verdict: d.textContent.includes('✔')}; })""")
+    finally:
+        context.close()
+    assert len(folds) == _solution_cells(nb) >= 4, folds
+    for k, fold in enumerate(folds):
+        assert fold["toggle"] and "hide" in fold["toggle"], f"{rel}: fold {k} not in a toggle"
+        assert fold["toggleOpen"] is False, f"{rel}: solution {k} is shown at once"
+        assert fold["open"], f"{rel}: solution {k}'s output needs a second click"
+        assert fold["verdict"], f"{rel}: solution {k}'s check does not say ✔"

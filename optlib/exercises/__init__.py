@@ -7,6 +7,9 @@ a tolerance. A check never raises for a wrong or malformed answer: it returns
 a :class:`Feedback` whose message says what was expected, so a learner sees a
 sentence, not a traceback. Only an unknown exercise id is an error.
 
+A chapter's worked solution runs inside ``with solution("1.2"):``
+(``optlib/exercises/solutions.py``): its output, checks included, is shown folded.
+
 Examples:
     >>> from optlib.exercises import check
     >>> check("1.2", 1 / 22).correct
@@ -25,7 +28,7 @@ import numpy as np
 
 from .._validate import describe
 
-__all__ = ["Exercise", "Feedback", "check", "register", "exercises"]
+__all__ = ["Exercise", "Feedback", "check", "register", "exercises", "solution"]
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,19 @@ def check(exercise_id: str, answer) -> Feedback:
         TypeError: if ``exercise_id`` is not a string.
         ValueError: if there is no such exercise.
     """
+    exercise = _REGISTRY[_known_exercise(exercise_id)]
+    try:
+        feedback = exercise.check(answer)
+    except Exception as error:  # noqa: BLE001 -- a learner must see a sentence, not a traceback
+        feedback = Feedback(False, f"Exercise {exercise_id}: the check itself failed "
+                                   f"({type(error).__name__}: {_first_line(error)}); this "
+                                   "says nothing about your answer.")
+    _record(feedback)          # inside ``with solution(...)``: part of its folded output
+    return feedback
+
+
+def _known_exercise(exercise_id) -> str:
+    """``exercise_id`` if it names a registered exercise; else ``TypeError``/``ValueError``."""
     known = sorted(_REGISTRY, key=_order)
     if not isinstance(exercise_id, str):
         raise TypeError(f"exercise_id must be a string such as '1.1', one of {known}, got "
@@ -219,13 +235,7 @@ def check(exercise_id: str, answer) -> Feedback:
     if exercise_id not in _REGISTRY:
         raise ValueError(f"exercise_id must be one of {known}, got "
                          f"exercise_id={exercise_id!r}")
-    exercise = _REGISTRY[exercise_id]
-    try:
-        return exercise.check(answer)
-    except Exception as error:  # noqa: BLE001 -- a learner must see a sentence, not a traceback
-        return Feedback(False, f"Exercise {exercise_id}: the check itself failed "
-                               f"({type(error).__name__}: {_first_line(error)}); this says "
-                               "nothing about your answer.")
+    return exercise_id
 
 
 def _order(exercise_id: str) -> tuple:
@@ -243,3 +253,5 @@ def _first_line(error: BaseException) -> str:
 
 
 _load()
+
+from .solutions import _record, solution  # noqa: E402 -- after the registry it checks against

@@ -65,7 +65,7 @@ def widget(exploration):
         rows.append(row)
     readout = exploration.update(exploration._index)
     # at the figure's own width (a wider output area would stretch and blur it), narrower
-    # only where the output area is
+    # only where the output area is; the PNG has PIXEL_RATIO device pixels per figure pixel
     width = exploration.figure.canvas.get_width_height()[0]
     image = widgets.Image(value=exploration.render(), format="png",
                           layout=widgets.Layout(width=f"{width}px", max_width="100%"))

@@ -39,6 +39,25 @@ SYMBOLS = {"lr": "α", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": 
 #: coordinates in tenths of a pixel as 16-bit integers (at most 32767).
 MAX_PIXELS = 3276
 
+#: Device pixels per figure pixel: the live view's PNGs and the static view's backgrounds
+#: are drawn at twice the figure's resolution and shown at its size (crisp on high-density
+#: screens). Coordinates (``frame``, the static view's SVG) stay in figure pixels.
+PIXEL_RATIO = 2
+
+
+#: The MIME type of a widget's view in a notebook output (ipywidgets).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (where a widget can have a front end), not plain Python."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
 
 def format_value(x) -> str:
     """A number as the readouts show it: three significant digits, ``"—"`` if not finite.
@@ -246,6 +265,8 @@ class Exploration:
         width, height, dpi = figure_size(width, height, dpi)
         with style():  # the book's fonts and lines (optlib.plotting.RC)
             self._fig = new_figure(width, height, dpi)
+            # the canvas draws PIXEL_RATIO device pixels per figure pixel (fig.dpi follows)
+            self._fig.canvas._set_device_pixel_ratio(PIXEL_RATIO)
             self._artists = self._draw(self._fig)
             for artist in self._artists.values():
                 artist.set_animated(True)      # drawn by blitting only
@@ -259,15 +280,16 @@ class Exploration:
                 self._fig.canvas.draw()
                 self._backgrounds.append(self._fig.canvas.copy_from_bbox(self._fig.bbox))
                 # the static page's background: every colour exact (no palette), drawn at
-                # twice the resolution (crisp on high-density screens); savefig leaves out
-                # the animated (dynamic) artists
+                # the canvas's device resolution; savefig leaves out the animated (dynamic)
+                # artists
                 self._background_pngs.append(png_bytes(self._fig, compress_level=9,
-                                                       dpi=2 * dpi))
+                                                       dpi=PIXEL_RATIO * dpi))
                 self._limits.append([(ax.get_xlim(), ax.get_ylim()) for ax in self._fig.axes])
         self._shown_background = len(self._backgrounds) - 1
         self._index = tuple(s.start_index for s in self.sliders)
         self._widget = None
-        self._static_html = None
+        self._static_html = {}
+        self._static_frames = None
 
     def _freeze_layout(self) -> None:
         """Fix every axes' position (pixels must not move between frames or backgrounds).
@@ -499,38 +521,61 @@ class Exploration:
 
         Each frame is ``{"lines": [...], "readout": ...}`` with one entry per
         dynamic artist: its polylines in SVG pixels, clipped to its axes (see
-        :func:`decode`).
+        :func:`decode`). Computed once (the static view and its stand-in share them).
         """
-        from .static import frames
+        if self._static_frames is None:
+            from .static import frames
 
-        return frames(self)
+            self._static_frames = frames(self)
+        return self._static_frames
 
-    def static_html(self) -> str:
+    def static_html(self, fallback: bool = False) -> str:
         """The static view (built once; ``optlib/explore/static.py``).
 
         A self-contained HTML fragment: the background as an embedded PNG, the
         dynamic artists as SVG paths over it, one control per slider, every
         frame, and the script ``static.js`` inline. No network, no kernel.
+        ``fallback=True`` gives the same page as the stand-in for a live view
+        (hidden until that view's widget is gone; see ``_ipython_display_``).
         """
-        if self._static_html is None:
+        fallback = bool(fallback)
+        if fallback not in self._static_html:
             from .static import page
 
-            self._static_html = page(self)
-        return self._static_html
+            self._static_html[fallback] = page(self, fallback=fallback)
+        return self._static_html[fallback]
 
     # -- display ---------------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": repr(self), "text/html": self.static_html()}
-        if _settings.static_explorations():
-            # Building the static book: no kernel will ever drive a widget, and a widget
-            # would only add its state (and CDN scripts) to the page.
-            return bundle
-        try:
-            view = self.widget()._repr_mimebundle_()
-        except Exception:  # no widget front end (e.g. plain Python): static view only
-            view = {}
-        bundle.update({k: v for k, v in view.items() if k != "text/plain"})
-        return bundle
+        """The static view (``text/html``) and the repr: what a notebook stores and the
+        book shows (see ``_ipython_display_`` for what a live kernel displays)."""
+        return {"text/plain": repr(self), "text/html": self.static_html()}
+
+    def _ipython_display_(self):
+        """Display the exploration: live where a kernel can drive it, static otherwise.
+
+        In a kernel (and not building the book, ``OPTLIB_STATIC_EXPLORATIONS``) it
+        displays two outputs: the live view (the widget; its text says to run the cell,
+        which is what a front end that cannot show the widget prints) and, after it, the
+        static view marked as its stand-in. The stand-in stays hidden while the widget
+        shows; when a reopened notebook's widget is gone (its model lived in a kernel
+        that stopped), the stand-in takes its place with a note, and its sliders still
+        work. Elsewhere (the book build, plain Python) only the static view is shown.
+        """
+        from IPython.display import display
+
+        view = None
+        if not _settings.static_explorations() and _in_kernel():
+            try:
+                view = self.widget()._repr_mimebundle_()
+            except Exception:  # noqa: BLE001 -- no widget front end: the static view only
+                view = None
+        if not view or WIDGET_VIEW not in view:
+            display(self._repr_mimebundle_(), raw=True)
+            return
+        display({WIDGET_VIEW: view[WIDGET_VIEW],
+                 "text/plain": f"{self!r}: run this cell to make it live."}, raw=True)
+        display({"text/html": self.static_html(fallback=True)}, raw=True)
 
     def __repr__(self) -> str:
         grid = ", ".join(f"{s.name}: {len(s.values)} values" for s in self.sliders)

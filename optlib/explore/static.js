@@ -4,8 +4,14 @@
 // current slider indices and draws it as SVG paths over the background image. Frames
 // are little-endian int16 in tenths of a pixel: -32768 ends a polyline, -32767 marks
 // the next vertex as made by clipping (no marker there). No network, no kernel.
+// Until it runs, the page shows the starting frame without it (an image of its paths, its
+// readout, and a note saying to run the cell); it removes those first. A page marked
+// data-optlib-fallback stands in for the live view displayed just before it: it stays
+// hidden while that view shows its widget, and takes its place when the widget is gone.
 (function () {
   var root = document.currentScript.parentElement;
+  var stale = root.querySelectorAll(".optlib-start, .optlib-norun");
+  for (var s = 0; s < stale.length; s++) stale[s].parentNode.removeChild(stale[s]);
   var spec = JSON.parse(root.querySelector("script.optlib-data").textContent);
   var svg = root.querySelector(".optlib-figure > svg"), NS = "http://www.w3.org/2000/svg";
   var inputs = root.querySelectorAll("input[type=range], select");
@@ -92,4 +98,39 @@
     inputs[i].addEventListener("change", show);
   }
   show();
+  if (root.hasAttribute("data-optlib-fallback")) standIn();
+
+  // JupyterLab, Notebook 7 and nbconvert's HTML put each output in a .jp-OutputArea-child;
+  // the live view is the previous one. Its widget is gone when the renderer says "Error
+  // displaying widget..." (the model is gone: a reopened notebook), hides itself (the widget
+  // was closed, e.g. the kernel restarted), or still holds no widget a few seconds on (no
+  // widget manager: an exported page). Whenever the view holds its widget, this page hides
+  // again. Anywhere else (no such structure) this page stays hidden.
+  function standIn() {
+    var child = root.closest(".jp-OutputArea-child");
+    var live = child && child.previousElementSibling;
+    if (!live) return;
+    var note = root.querySelector(".optlib-fallback-note");
+    var patient = true;
+    function check() {
+      var out = live.querySelector(".jp-OutputArea-output");
+      if (!out) return;
+      var widget = out.querySelector(".widget-vbox");
+      var gone = !patient || /Error displaying widget/.test(out.textContent) ||
+                 out.classList.contains("lm-mod-hidden");
+      if (widget) {
+        live.style.display = "";
+        root.style.display = "none";
+      } else if (gone) {
+        live.style.display = "none";
+        root.style.display = "";
+        note.hidden = false;
+      }
+    }
+    check();
+    new MutationObserver(check).observe(live, {subtree: true, childList: true,
+                                               characterData: true, attributes: true,
+                                               attributeFilter: ["class"]});
+    setTimeout(function () { patient = false; check(); }, 3000);
+  }
 })();

@@ -32,7 +32,7 @@ import numpy as np
 
 from .model import HALO_PT, _plain
 
-__all__ = ["page", "frames", "decode", "script"]
+__all__ = ["page", "frames", "decode", "script", "start_svg", "RUN_NOTE", "FALLBACK_NOTE"]
 
 _SCALE = 10          # pixel coordinates are stored in tenths of a pixel
 _BREAK = -32768      # int16 sentinel that ends a polyline
@@ -173,7 +173,7 @@ def _style(exploration, artist) -> dict:
     """How ``static.js`` draws an artist: colour, width and dashes, marker size and colours."""
     from matplotlib.colors import to_hex
 
-    dpi = exploration.figure.dpi
+    dpi = _figure_dpi(exploration)
     lw_px = artist.get_linewidth() * dpi / 72.0
     marker = artist.get_marker()
     has_marker = marker not in (None, "None", "", " ")
@@ -191,8 +191,14 @@ def _style(exploration, artist) -> dict:
     }
 
 
+def _figure_dpi(exploration) -> float:
+    """Figure pixels per inch: the canvas draws ``device_pixel_ratio`` device pixels for each."""
+    fig = exploration.figure
+    return fig.dpi / fig.canvas.device_pixel_ratio
+
+
 def _to_pixels(exploration, name: str, x, y):
-    """Data coordinates → SVG pixels (origin top-left), and the axes box in SVG pixels."""
+    """Data coordinates → SVG pixels (figure pixels, origin top-left), and the axes box."""
     ax = exploration._artists[name].axes
     xy = np.column_stack([np.asarray(x, dtype=float).ravel(),
                           np.asarray(y, dtype=float).ravel()])
@@ -201,11 +207,13 @@ def _to_pixels(exploration, name: str, x, y):
             xy[xy[:, 1] <= 0, 1] = np.nan
         if ax.get_xscale() == "log":
             xy[xy[:, 0] <= 0, 0] = np.nan
-        px = ax.transData.transform(xy)
-    height = exploration.figure.bbox.height
+        px = ax.transData.transform(xy)      # device pixels
+    ratio = exploration.figure.canvas.device_pixel_ratio
+    px /= ratio
+    height = exploration.figure.bbox.height / ratio
     px[:, 1] = height - px[:, 1]
-    b = ax.bbox
-    return px, (b.x0, height - b.y1, b.x1, height - b.y0)
+    x0, y0, x1, y1 = (v / ratio for v in ax.bbox.extents)
+    return px, (x0, height - y1, x1, height - y0)
 
 
 def _inside(px, box) -> list[np.ndarray]:
@@ -325,18 +333,69 @@ def description(exploration) -> str:
             "below the figure gives its numbers.")
 
 
-def page(exploration) -> str:
+def start_svg(exploration, spec: dict, index: int) -> str:
+    """The dynamic artists of frame ``index`` as a standalone SVG, drawn as ``static.js`` draws
+    them (casing, line, dots), from the same encoded frame.
+
+    The page shows it over the background until its script runs, so a viewer that runs no
+    script (an untrusted notebook, a file viewer) still shows the starting setting's paths.
+    """
+    w, h = spec["width"], spec["height"]
+    parts = []
+    for text, st in zip(spec["frames"][index]["lines"], spec["styles"]):
+        opacity = f' opacity="{st["alpha"]:g}"' if st["alpha"] != 1 else ""
+        if st["line"]:
+            d = "".join("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in piece)
+                        for piece in decode(text) if len(piece))
+            if d:
+                if st["halo"]:
+                    parts.append(f'<path d="{d}" fill="none" stroke="#ffffff" '
+                                 f'stroke-width="{st["halo"]:g}" stroke-linejoin="round"'
+                                 f"{opacity}/>")
+                dash = (f' stroke-dasharray="{3.7 * st["width"]:g} {1.6 * st["width"]:g}"'
+                        if st["dash"] else "")
+                parts.append(f'<path d="{d}" fill="none" stroke="{st["color"]}" '
+                             f'stroke-width="{st["width"]:g}" stroke-linejoin="round"'
+                             f"{dash}{opacity}/>")
+        if st["marker"] > 0:
+            dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{st["marker"]:g}"/>'
+                           for piece in decode(text, data_only=True) for x, y in piece)
+            if dots:
+                parts.append(f'<g fill="{st["fill"]}" stroke="{st["edge"]}" stroke-width="1"'
+                             f"{opacity}>{dots}</g>")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+            f'height="{h}">{"".join(parts)}</svg>')
+
+
+#: The line a viewer that runs no script shows above a stored static view (an untrusted
+#: notebook before its cells run); ``static.js`` removes it.
+RUN_NOTE = ("▶ Run this cell to make the sliders live; until then the figure shows the "
+            "starting setting.")
+
+#: The line above the static view when it stands in for a live view that is gone (a
+#: reopened notebook: the widget lived in a kernel that has stopped); shown by ``static.js``.
+FALLBACK_NOTE = ("The live view ended with the kernel that drew it; these sliders replay "
+                 "precomputed settings. Run this cell to make it live again.")
+
+
+def page(exploration, fallback: bool = False) -> str:
     """The static view: a self-contained HTML fragment (see the module's description).
 
     Args:
         exploration: an :class:`~optlib.explore.model.Exploration`.
+        fallback: the page stands in for a live view displayed just before it (see
+            ``Exploration._ipython_display_``): it starts hidden,
+            and its script shows it, with :data:`FALLBACK_NOTE`, in place of that view
+            when the view reports that its widget is gone (JupyterLab, Notebook 7).
 
     Returns:
         ``<div class="optlib-exploration" ...>...</div>``: controls, background
-        image, SVG, readout, the frames as JSON and ``static.js``, all inline.
+        image, SVG, readout, the frames as JSON and ``static.js``, all inline. The
+        starting frame is also drawn without the script: its paths as an image over the
+        background, its readout, and :data:`RUN_NOTE` (the script removes the note).
     """
     fig = exploration.figure
-    w, h = fig.canvas.get_width_height(physical=True)
+    w, h = fig.canvas.get_width_height()        # figure pixels (the SVG's coordinates)
     sliders = exploration.sliders
     start = tuple(s.start_index for s in sliders)
     first = exploration._background_of(start)
@@ -345,7 +404,7 @@ def page(exploration) -> str:
         "width": w, "height": h, "scale": _SCALE, "sizes": list(exploration.shape),
         "labels": [[s.text(k) for k in range(len(s.values))] for s in sliders],
         "styles": [_style(exploration, a) for a in exploration._artists.values()],
-        "frames": frames(exploration),
+        "frames": exploration.static_frames(),
         "background": None if exploration.background_slider is None else
         [s.name for s in sliders].index(exploration.background_slider),
         # the starting background is the <img>'s own src (null here: not stored twice)
@@ -355,21 +414,31 @@ def page(exploration) -> str:
     }
     payload = _script_json(spec)
     png = base64.b64encode(pngs[first]).decode("ascii")
+    k0 = int(np.ravel_multi_index(start, exploration.shape)) if start else 0
+    paths = base64.b64encode(start_svg(exploration, spec, k0).encode()).decode("ascii")
     uid = "optlib-x-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
     controls = "".join(_control(s, i) for s, i in zip(sliders, start))
     name = _attribute(exploration.name)
+    note = ('<p class="{cls}" style="margin:0.3em 0;font-size:0.9em;color:#3b3b3b"{hidden}>'
+            "{text}</p>")
     return (
         f'<div class="optlib-exploration" id="{uid}" data-exploration="{name}" '
-        f'style="max-width:{w}px">'
-        f'<div class="optlib-controls" style="margin:0.3em 0">{controls}</div>'
+        + ('data-optlib-fallback="1" ' if fallback else "")
+        + f'style="max-width:{w}px{";display:none" if fallback else ""}">'
+        + (note.format(cls="optlib-fallback-note", hidden=" hidden",
+                       text=html.escape(FALLBACK_NOTE)) if fallback else "")
+        + note.format(cls="optlib-norun", hidden="", text=html.escape(RUN_NOTE))
+        + f'<div class="optlib-controls" style="margin:0.3em 0">{controls}</div>'
         f"{exploration.legend_html()}"
         f'<div class="optlib-figure" style="position:relative;width:100%">'
         f'<img src="data:image/png;base64,{png}" alt="{_attribute(description(exploration))}" '
         f'style="width:100%;height:auto;display:block;margin:0">'
+        f'<img class="optlib-start" src="data:image/svg+xml;base64,{paths}" alt="" '
+        f'style="position:absolute;left:0;top:0;width:100%;height:100%;margin:0">'
         f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" '
         f'style="position:absolute;left:0;top:0;width:100%;height:100%"></svg></div>'
         f'<div class="optlib-readout" role="status" aria-live="polite" '
-        f'style="margin:0.3em 0;font-size:0.9em"></div>'
+        f'style="margin:0.3em 0;font-size:0.9em">{spec["frames"][k0]["readout"]}</div>'
         f'<script type="application/json" class="optlib-data">{payload}</script>'
         f"<script>{script()}</script></div>"
     )

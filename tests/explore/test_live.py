@@ -32,6 +32,8 @@ from learner_settings import assert_readable, strict
 from PIL import Image
 
 import optlib
+from optlib.explore.model import WIDGET_VIEW
+from optlib.explore.static import FALLBACK_NOTE
 from optlib.explore import (
     STATIC_ONLY_ENV,
     ComparisonExplorer,
@@ -92,9 +94,12 @@ def test_live_slider_updates_existing_artists(explorer, case, case_name):
     lines = {id(ax): list(ax.lines) for ax in axes}
     artists = dict(ex._artists)
     assert len(w.controls) == len(ex.sliders)
-    width, height = int(round(fig.bbox.width)), int(round(fig.bbox.height))
-    assert png_size(w.image.value) == (width, height)
-    # shown at its own width, never stretched to the output area's
+    width, height = fig.canvas.get_width_height()       # figure pixels
+    assert (width, height) == (round(ex.figure.get_figwidth() * 96),
+                               round(ex.figure.get_figheight() * 96))
+    # the PNG has twice the pixels (crisp on a high-density screen) ...
+    assert png_size(w.image.value) == (2 * width, 2 * height)
+    # ... and is shown at the figure's own width, never stretched to the output area's
     assert (w.image.layout.width, w.image.layout.max_width) == (f"{width}px", "100%")
 
     for slider_name, value in LIVE_MOVES[case_name]:
@@ -125,9 +130,9 @@ def test_live_slider_updates_existing_artists(explorer, case, case_name):
             np.testing.assert_allclose(np.asarray(y, float), np.asarray(expected[n][1], float),
                                        rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=n)
 
-        # a new, valid PNG of the figure's pixel size
+        # a new, valid PNG of twice the figure's pixel size
         assert w.image.value != png_before
-        assert png_size(w.image.value) == (width, height)
+        assert png_size(w.image.value) == (2 * width, 2 * height)
 
         # a new readout that names the slider value
         assert w.readout.value == readout
@@ -165,15 +170,55 @@ def test_comparison_live_dropdown_switches_background_and_limits(comparison):
     assert "banana" in view.readout.value
 
 
-def test_repr_mimebundle_offers_static_and_widget_views(explorer, monkeypatch):
+def displayed(exploration, monkeypatch, *, in_kernel: bool) -> list[dict]:
+    """The bundles ``exploration._ipython_display_()`` displays (in a kernel or not)."""
+    import IPython.display
+
+    from optlib.explore import model
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, raw=False, **kw: shown.append((obj, raw)))
+    monkeypatch.setattr(model, "_in_kernel", lambda: in_kernel)
+    exploration._ipython_display_()
+    assert all(raw for _, raw in shown)
+    return [obj for obj, _ in shown]
+
+
+def test_a_kernel_displays_the_live_view_then_its_static_stand_in(explorer, monkeypatch):
     monkeypatch.delenv(STATIC_ONLY_ENV, raising=False)
+    live, stand_in = displayed(explorer, monkeypatch, in_kernel=True)
+    # the live view names the widget; a front end that cannot show it prints its text
+    assert set(live) == {WIDGET_VIEW, "text/plain"}
+    assert live[WIDGET_VIEW]["model_id"] == explorer.widget().model_id
+    assert live["text/plain"] == f"{explorer!r}: run this cell to make it live."
+    # the stand-in is the static page, hidden, marked for static.js, with its note
+    assert set(stand_in) == {"text/html"}
+    page = stand_in["text/html"]
+    assert page == explorer.static_html(fallback=True) != explorer.static_html()
+    opening = page[:page.index(">") + 1]
+    assert 'data-optlib-fallback="1"' in opening and "display:none" in opening
+    assert FALLBACK_NOTE in html.unescape(page)
+    plain_page = explorer.static_html()
+    plain_opening = plain_page[:plain_page.index(">") + 1]
+    assert "data-optlib-fallback" not in plain_opening and "display:none" not in plain_opening
+    assert FALLBACK_NOTE not in html.unescape(plain_page)
+    # both pages carry the same frames (computed once)
+    assert spec_json(page) == spec_json(plain_page)
+
+
+def test_outside_a_kernel_or_in_the_book_build_only_the_static_view(explorer, monkeypatch):
+    monkeypatch.delenv(STATIC_ONLY_ENV, raising=False)
+    assert displayed(explorer, monkeypatch, in_kernel=False) == [explorer._repr_mimebundle_()]
+    monkeypatch.setenv(STATIC_ONLY_ENV, "1")
+    assert displayed(explorer, monkeypatch, in_kernel=True) == [explorer._repr_mimebundle_()]
     bundle = explorer._repr_mimebundle_()
-    assert bundle["text/html"].startswith('<div class="optlib-exploration"')
-    assert bundle["text/html"] == explorer.static_html()
-    assert bundle["text/plain"] == repr(explorer)
-    assert type(explorer).__name__ in bundle["text/plain"]
-    view = bundle["application/vnd.jupyter.widget-view+json"]
-    assert view["model_id"] == explorer.widget().model_id
+    assert bundle == {"text/plain": repr(explorer), "text/html": explorer.static_html()}
+
+
+def spec_json(page: str) -> str:
+    return re.search(r'<script type="application/json" class="optlib-data">(.*?)</script>',
+                     page, re.S).group(1)
 
 
 def test_live_readout_and_status_show_a_hostile_label_as_text():

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import collections
 import html
 import importlib.resources
 import json
@@ -54,25 +55,36 @@ def spec_of(page: str) -> dict:
 
 
 # --------------------------------------------------------------------------- pixels
+Box = collections.namedtuple("Box", "x0 y0 x1 y1")
+
+
+def figure_px(ax):
+    """The axes' box in figure pixels (x0, y0, x1, y1), origin bottom-left: the canvas draws
+    ``device_pixel_ratio`` device pixels per figure pixel (optlib.explore.model.PIXEL_RATIO)."""
+    r = ax.figure.canvas.device_pixel_ratio
+    return tuple(v / r for v in ax.bbox.extents)
+
+
 def to_display(ax, x, y) -> np.ndarray:
-    """Data → display pixels (origin bottom-left) of the figure; log axes drop ≤ 0."""
+    """Data → figure pixels (origin bottom-left); log axes drop ≤ 0."""
     xy = np.column_stack([np.asarray(x, float).ravel(), np.asarray(y, float).ravel()])
     with np.errstate(all="ignore"):
         if ax.get_yscale() == "log":
             xy[xy[:, 1] <= 0, 1] = np.nan
         if ax.get_xscale() == "log":
             xy[xy[:, 0] <= 0, 0] = np.nan
-        return ax.transData.transform(xy)
+        return ax.transData.transform(xy) / ax.figure.canvas.device_pixel_ratio
 
 
 def svg_to_display(fig, pieces) -> np.ndarray:
-    """Decoded SVG pixel polylines (origin top-left) → display pixels, all vertices."""
+    """Decoded SVG pixel polylines (origin top-left) → figure pixels (origin bottom-left)."""
     pts = np.concatenate(pieces) if pieces else np.zeros((0, 2))
-    return np.column_stack([pts[:, 0], fig.bbox.height - pts[:, 1]])
+    height = fig.canvas.get_width_height()[1]
+    return np.column_stack([pts[:, 0], height - pts[:, 1]])
 
 
 def strictly_inside(ax, px: np.ndarray, margin: float = EDGE_MARGIN) -> np.ndarray:
-    b = ax.bbox
+    b = Box(*figure_px(ax))
     with np.errstate(invalid="ignore"):
         return (np.all(np.isfinite(px), axis=1)
                 & (px[:, 0] > b.x0 + margin) & (px[:, 0] < b.x1 - margin)
@@ -110,7 +122,8 @@ def check_static_frame(ex, frames, index: tuple, expected: dict) -> int:
         ax = artist.axes
         static_px = svg_to_display(fig, decode(frame["lines"][j]))
         # back to data coordinates through the artist's own axes transform
-        static_data = ax.transData.inverted().transform(static_px) if len(static_px) else static_px
+        static_data = (ax.transData.inverted().transform(static_px * fig.canvas.device_pixel_ratio)
+                       if len(static_px) else static_px)
         want_px = to_display(ax, *expected[artist_name])
 
         got_in = static_px[strictly_inside(ax, static_px)]
@@ -137,7 +150,7 @@ def check_static_frame(ex, frames, index: tuple, expected: dict) -> int:
 
         # every drawn vertex (also the clip points on the axes edge) lies on the
         # independent polyline (a line) or on one of its points (markers only)
-        b = ax.bbox
+        b = Box(*figure_px(ax))
         if len(static_px):
             assert np.all(static_px[:, 0] >= b.x0 - PIXEL_TOL), where
             assert np.all(static_px[:, 0] <= b.x1 + PIXEL_TOL), where
@@ -189,7 +202,7 @@ def test_static_markers_are_the_visible_data_points(lr, steps):
     objective = Quadratic()
     traj = optlib.run(optlib.GradientDescent(lr=lr), objective, objective.start, steps)
     want = to_display(path.axes, traj.points[:, 0], traj.points[:, 1])
-    b = path.axes.bbox
+    b = Box(*figure_px(path.axes))
     visible = want[np.all(np.isfinite(want), axis=1) & (want[:, 0] >= b.x0) & (want[:, 0] <= b.x1)
                    & (want[:, 1] >= b.y0) & (want[:, 1] <= b.y1)]
     assert dots.shape == visible.shape, (
@@ -256,8 +269,8 @@ def test_static_html_is_self_contained(explorer):
     assert len(spec["frames"]) == int(np.prod(spec["sizes"]))
     assert [len(labels) for labels in spec["labels"]] == spec["sizes"]
     assert spec["labels"] == [[s.text(k) for k in range(len(s.values))] for s in ex.sliders]
-    assert (spec["width"], spec["height"]) == (round(ex.figure.bbox.width),
-                                               round(ex.figure.bbox.height))
+    assert (spec["width"], spec["height"]) == (round(ex.figure.get_figwidth() * 96),
+                                               round(ex.figure.get_figheight() * 96))
     assert len(spec["styles"]) == len(ex._artists)
     assert all(len(f["lines"]) == len(ex._artists) for f in spec["frames"])
     # the sliders start where the live view starts, and show that label
@@ -391,7 +404,9 @@ def test_static_html_escapes_labels_names_formats_notes_and_choices():
         assert not parsed.stack
         assert {t for t, _, _ in parsed.elements} <= {
             "div", "label", "input", "output", "select", "option", "img", "svg", "script",
-            "ul", "li", "line", "circle"}
+            "ul", "li", "line", "circle", "p",
+            # the starting frame's readout, written into the page for viewers without script
+            "b", "table", "caption", "thead", "tbody", "tr", "th", "td"}
         root = parsed.elements[0][1]
         assert root["data-exploration"] == ex.name
         assert parsed.elements[parsed.find("img")[0]][1]["alt"] == static_module.description(ex)
@@ -503,3 +518,49 @@ def test_plain_text_of_mathtext_labels():
     assert plain(r"weights $(1-\beta)\beta^k$") == "weights (1-β)βᵏ"
     assert plain(r"$v_t / (1-\beta^t)$") == "vₜ / (1-βᵗ)" and plain(r"$x^{ab}$") == "x^ab"
     assert plain(r"$W_1$") == "W₁" and plain(r"$\lambda_{\max}$") == "λₘₐₓ"
+
+
+def test_the_page_shows_the_starting_frame_without_its_script(explorer):
+    """A viewer that runs no script (an untrusted notebook, a file viewer) still sees the
+    starting setting: its paths as an image over the background, its readout, and a note
+    that says to run the cell. The image draws exactly the encoded starting frame."""
+    import base64
+
+    page = explorer.static_html()
+    spec = spec_of(page)
+    start = tuple(s.start_index for s in explorer.sliders)
+    frame = spec["frames"][int(np.ravel_multi_index(start, explorer.shape))]
+    src = re.search(r'<img class="optlib-start" src="data:image/svg\+xml;base64,([^"]+)" '
+                    r'alt=""', page).group(1)
+    svg = base64.b64decode(src).decode()
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" '
+                          f'viewBox="0 0 {spec["width"]} {spec["height"]}"')
+    paths = re.findall(r'<path d="([^"]*)" fill="none" stroke="(#[0-9a-f]{6})"', svg)
+    dots = re.findall(r'<g fill="([^"]*)"[^>]*>(.*?)</g>', svg)
+    want_paths, want_dots = [], []
+    for text, st in zip(frame["lines"], spec["styles"]):
+        pieces = [p for p in decode(text) if len(p)]
+        if st["line"] and pieces:
+            if st["halo"]:
+                want_paths.append((pieces, "#ffffff"))
+            want_paths.append((pieces, st["color"]))
+        points = [pt for p in decode(text, data_only=True) for pt in p]
+        if st["marker"] > 0 and points:
+            want_dots.append((st["fill"], points))
+    assert len(paths) == len(want_paths) and len(dots) == len(want_dots)
+    assert want_paths, "the starting frame draws no line: the check would be vacuous"
+    for (d, color), (pieces, want_color) in zip(paths, want_paths):
+        assert color == want_color
+        got = [np.array([[float(v) for v in xy.split()] for xy in piece.split("L")])
+               for piece in d.split("M")[1:]]
+        assert len(got) == len(pieces)
+        for g, w in zip(got, pieces):
+            np.testing.assert_allclose(g, w, atol=0.051)
+    for (fill, body), (want_fill, points) in zip(dots, want_dots):
+        assert fill == want_fill
+        got = np.array(re.findall(r'cx="([-\d.]+)" cy="([-\d.]+)"', body), float)
+        np.testing.assert_allclose(got, np.array(points), atol=0.051)
+    # the readout of the starting frame, and the note, in the page itself
+    readout = re.search(r'<div class="optlib-readout"[^>]*>(.*?)</div><script', page, re.S)
+    assert readout.group(1) == frame["readout"] != ""
+    assert f'<p class="optlib-norun"' in page and html.escape(static_module.RUN_NOTE) in page

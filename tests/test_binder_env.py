@@ -43,6 +43,7 @@ INSTALL_TIMEOUT_S = 1800      # pip, all of requirements.txt (cold download cach
 CELL_TIMEOUT_S = 600          # per cell, as generous as the book build
 RUN_TIMEOUT_S = 3600          # all chapters
 TRACEBACK = "Traceback (most recent call last)"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PROBE_TAG = "binder-test-probe"
 
 # Run by the fresh environment's python: execute each chapter (working directory: its
@@ -84,6 +85,7 @@ class BinderRun:
     executed: Path          # the executed notebooks and summary.json
     summary: dict
     seconds: dict           # venv, install, execute
+    env: dict               # the isolated environment variables the commands ran with
 
 
 def _isolated_env(tmp: Path, venv: Path) -> dict[str, str]:
@@ -136,6 +138,8 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BinderRun]:
           "-r", "requirements.txt"], "pip install -r requirements.txt", INSTALL_TIMEOUT_S,
          cwd=copy, env=env)
     seconds["install"] = time.monotonic() - start
+    # then, as repo2docker does, the repository's postBuild (the book's JupyterLab defaults)
+    _run(["bash", "postBuild"], "postBuild", 300, cwd=copy, env=env)
 
     start = time.monotonic()
     runner = tmp / "run_chapters.py"
@@ -146,7 +150,7 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BinderRun]:
     print("Binder-like environment: " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()),
           file=sys.stderr)
     summary = json.loads((executed / "summary.json").read_text(encoding="utf-8"))
-    yield BinderRun(copy, venv, executed, summary, seconds)
+    yield BinderRun(copy, venv, executed, summary, seconds, env)
     shutil.rmtree(venv, ignore_errors=True)     # 700 MB; the executed notebooks stay
 
 
@@ -175,6 +179,20 @@ def test_chapter_runs_in_a_fresh_binder_environment(binder: BinderRun, name: str
             text = output_text(out) + "".join(out.get("traceback", []))
             assert TRACEBACK not in text, f"{name}, code cell {i} wrote a traceback:\n{text}"
 
+    # Colab-like: a plain kernel (no book build, no static switch) gives each exploration its
+    # live view and, after it, the static stand-in; each worked solution one closed fold
+    # whose check says ✔
+    for i, cell in enumerate(code):
+        kinds = [sorted(o.get("data", {})) for o in cell.get("outputs", [])]
+        if any("optlib-exploration" in "".join(o.get("data", {}).get("text/html", ""))
+               for o in cell.get("outputs", [])):
+            assert kinds[-2:] == [[WIDGET_VIEW, "text/plain"], ["text/html"]], (name, i, kinds)
+        if cell["metadata"].get("jupyter", {}).get("source_hidden"):
+            folds = ["".join(o.get("data", {}).get("text/html", "")) for o in cell["outputs"]]
+            assert len(folds) == 1 and folds[0].startswith('<details class="optlib-solution">'), (
+                f"{name}, code cell {i}: the solution's output is not one fold: {kinds}")
+            assert "✔" in folds[0] and "✘" not in folds[0], (name, i)
+
     probe = code[-1]
     assert PROBE_TAG in probe["metadata"].get("tags", [])
     prefix, optlib_file = "".join(output_text(o) for o in probe["outputs"]).split()
@@ -182,3 +200,20 @@ def test_chapter_runs_in_a_fresh_binder_environment(binder: BinderRun, name: str
         f"{name} ran in {prefix}, not in the fresh environment")
     assert Path(optlib_file).resolve().is_relative_to(binder.copy.resolve()), (
         f"{name} imported optlib from {optlib_file}, not from the installed copy")
+
+
+def test_binder_jupyterlab_renders_myst_and_widgets_with_the_books_defaults(binder: BinderRun):
+    """The fresh environment's JupyterLab has the MyST renderer and the widget manager, and
+    postBuild installed the book's defaults where that JupyterLab reads them."""
+    proc = subprocess.run([str(binder.venv / "bin" / "jupyter"), "labextension", "list"],
+                          capture_output=True, text=True, timeout=120, env=binder.env)
+    listing = proc.stdout + proc.stderr
+    for extension in ("jupyterlab-myst", "@jupyter-widgets/jupyterlab-manager"):
+        line = next((l for l in listing.splitlines() if extension in l), "")
+        assert "enabled" in line, f"{extension} is not an enabled extension:\n{listing}"
+    installed = (binder.venv / "share" / "jupyter" / "lab" / "settings" / "overrides.d"
+                 / "optlib-textbook.json")
+    assert installed.is_file(), "postBuild did not install the JupyterLab defaults"
+    assert json.loads(installed.read_text()) == json.loads(
+        (ROOT / "lab" / "overrides.json").read_text())
+

@@ -66,6 +66,15 @@ def test_notebook_is_stored_clean(path):
             assert out.get("output_type") != "error", f"{path.name} cell {i} raised"
             leak = LEAKS.search(output_text(out))
             assert leak is None, f"{path.name} cell {i} output contains {leak.group(0)!r}"
+            # an exploration is stored as its static view alone (a live view would name a
+            # widget model that no kernel has; its stand-in would start hidden)
+            data = out.get("data", {})
+            page = "".join(data.get("text/html", ""))
+            assert "application/vnd.jupyter.widget-view+json" not in data, (
+                f"{path.name} cell {i} stores a widget view; re-execute with `make notebooks`")
+            if 'class="optlib-exploration"' in page:
+                assert 'data-optlib-fallback="1"' not in page.split(">", 1)[0], (
+                    f"{path.name} cell {i} stores an exploration's hidden stand-in")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -52,8 +52,17 @@ def _one_ulp(params: dict, seed: int) -> dict:
 
 
 def _printed_text(cell: dict) -> str:
-    return "".join(output_text(o) for o in cell.get("outputs", [])
-                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    """What the stored cell printed: its stdout, and the text of a worked solution's fold
+    (``optlib.exercises.solution`` shows what the block printed as one folded output; run
+    outside a notebook, as here, it prints that text instead)."""
+    parts = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream" and o.get("name") == "stdout":
+            parts.append(output_text(o))
+        elif "".join(o.get("data", {}).get("text/html", "")).startswith(
+                '<details class="optlib-solution">'):
+            parts.append("".join(o["data"]["text/plain"]))
+    return "".join(parts)
 
 
 @pytest.fixture(scope="module")

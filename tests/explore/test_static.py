@@ -324,7 +324,8 @@ class _Page(HTMLParser):
 def test_static_page_has_the_structure_its_script_and_the_browser_test_use(comparison):
     """One root div (data-exploration) whose last child is the inline script; the JSON block;
     per slider an <input type=range> with an <output> in the same <label> (or a <select>);
-    an <img>, an <svg> and the readout region."""
+    in the figure the background <img> (first: the script's), the starting frame's paths as
+    a second <img> (removed by the script) and the <svg>; the readout region."""
     ex = comparison[0]
     page = ex.static_html()
     assert page.startswith('<div class="optlib-exploration" id="optlib-x-')
@@ -349,11 +350,17 @@ def test_static_page_has_the_structure_its_script_and_the_browser_test_use(compa
     kinds = [parsed.elements[k][0] for k, (t, _, _) in enumerate(parsed.elements)
              if t in ("input", "select")]
     assert kinds == ["select" if s.choices else "input" for s in ex.sliders]
-    assert len(parsed.find("img")) == 1
-    # one picture (the SVG over the image); every other SVG is a legend's colour key
+    background, start = parsed.find("img")
+    assert parsed.elements[background][1]["alt"] == static_module.description(ex)
+    assert parsed.elements[start][1]["class"] == "optlib-start"
+    assert parsed.elements[start][1]["alt"] == ""
+    assert parsed.elements[background][2][-1] == parsed.elements[start][2][-1] == "div"
+    # one picture (the SVG over the image); every other SVG is a colour key, of the legend
+    # (in a list item) or of the starting readout's table (in a cell)
     figures = parsed.find("div", **{"class": "optlib-figure"})
     assert len(figures) == 1
-    pictures = [k for k in parsed.find("svg") if "li" not in parsed.elements[k][2]]
+    pictures = [k for k in parsed.find("svg")
+                if not {"li", "td", "th"} & set(parsed.elements[k][2])]
     assert len(pictures) == 1 and parsed.elements[pictures[0]][2][-1] == "div"
     keys = [k for k in parsed.find("svg") if "li" in parsed.elements[k][2]]
     assert len(keys) == len(ex.legend()) == len(ex.labels)     # one key per optimizer

@@ -88,7 +88,9 @@ def test_above_the_limit_the_run_is_bumpy_and_leaves_the_sharp_region(train_set)
 
 
 def _stored_output(id_prefix: str) -> str:
-    """The stored text output of the solution cell whose source ends with check(id_prefix...)."""
+    """The stored text output of the solution cell whose source ends with check(id_prefix...):
+    its printed text (a worked solution's output is one fold, ``optlib.exercises.solution``,
+    whose text/plain is what the block printed)."""
     import json
     from pathlib import Path
 
@@ -96,7 +98,8 @@ def _stored_output(id_prefix: str) -> str:
                     .read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         if cell["cell_type"] == "code" and f'check("{id_prefix}"' in "".join(cell["source"]):
-            return "".join("".join(o.get("text", "")) for o in cell["outputs"])
+            return "".join("".join(o.get("text", "") or o.get("data", {}).get("text/plain", ""))
+                           for o in cell["outputs"])
     raise AssertionError(f"no solution cell for {id_prefix}")
 
 

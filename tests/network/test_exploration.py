@@ -59,7 +59,10 @@ def test_static_frames_draw_the_independent_curves(explorer, small_data):
     """Decode every static frame and map it back to data coordinates through the axes."""
     frames = explorer.static_frames()
     names = list(explorer._artists)
-    height = explorer.figure.bbox.height
+    # the static view draws in figure pixels; the canvas has device_pixel_ratio device pixels
+    # per figure pixel (optlib.explore.model.PIXEL_RATIO)
+    ratio = explorer.figure.canvas.device_pixel_ratio
+    height = explorer.figure.canvas.get_width_height()[1]
     compared = 0
     for i, scale in enumerate(SCALES):
         for label in FACTORIES:
@@ -70,7 +73,8 @@ def test_static_frames_draw_the_independent_curves(explorer, small_data):
                 pieces = decode(frames[i]["lines"][names.index(f"{kind}:{label}")], data_only=True)
                 got = np.concatenate(pieces) if pieces else np.zeros((0, 2))
                 got[:, 1] = height - got[:, 1]
-                want = ax.transData.transform(np.column_stack([np.arange(EPOCHS + 1), curve]))
+                want = ax.transData.transform(
+                    np.column_stack([np.arange(EPOCHS + 1), curve])) / ratio
                 lo, hi = ax.get_ylim()
                 show = np.isfinite(curve) & (curve >= lo) & (curve <= hi)
                 assert got.shape == (int(show.sum()), 2), (label, scale, kind)

@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 # MathJax, which the built book serves itself (_config.yml), so no page loads it from a CDN.
 NPM_STAMP := node_modules/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
-# torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`.
+# torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`;
+# schedulefree (Defazio et al.'s reference, on torch) enables the schedule-free cross-check.
 TORCH_SPEC ?= torch==2.13.0
+SCHEDULEFREE_SPEC ?= schedulefree==1.4.1
 
 .PHONY: book test claims bench lab serve clean torch venv node notebooks pdf
 
@@ -74,7 +76,7 @@ serve:
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
 torch: $(STAMP)
-	$(BIN)/python -m pip install '$(TORCH_SPEC)'
+	$(BIN)/python -m pip install '$(TORCH_SPEC)' '$(SCHEDULEFREE_SPEC)'
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis build dist *.egg-info

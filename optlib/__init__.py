@@ -1,15 +1,17 @@
 """optlib: the library behind the interactive optimizer textbook.
 
 Optimizers (``GradientDescent``, ``Momentum``, ``RMSprop``, ``Adagrad``, ``Adam``,
-``AdamW``), objectives with analytic gradients (``optlib.objectives``), the
-trajectory runner (``optlib.run`` → ``Trajectory``) and closed-form analysis
-(``optlib.analysis``). The library never prints; bad input raises
+``AdamW``, ``ScheduleFreeSGD``, ``ScheduleFreeAdamW``), objectives with analytic
+gradients (``optlib.objectives``), the trajectory runner (``optlib.run`` →
+``Trajectory``), closed-form analysis (``optlib.analysis``) and learning-rate
+schedules (``optlib.schedules``). The library never prints; bad input raises
 ``TypeError``/``ValueError`` naming the argument and the value given.
 """
 
-from . import analysis, experiments, objectives
+from . import analysis, experiments, objectives, schedules
 from ._engine import NonFiniteWarning
-from .optimizers import Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop
+from .optimizers import (Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop,
+                         ScheduleFreeAdamW, ScheduleFreeSGD)
 from .runs import Trajectory, run
 
 __all__ = [
@@ -20,12 +22,15 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "ScheduleFreeSGD",
+    "ScheduleFreeAdamW",
     "run",
     "Trajectory",
     "NonFiniteWarning",
     "analysis",
     "experiments",
     "objectives",
+    "schedules",
 ]
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The optimizer base class: validated hyperparameters, state, checkpoints, the step.
+r"""The optimizer base class: validated hyperparameters, state, checkpoints, the step.
 
 :class:`Optimizer` is what every update rule of :mod:`optlib.optimizers` builds on:
 
@@ -7,9 +7,12 @@
 * ``step`` pairs parameters and gradients, checks everything, cuts the work into
   blocks and runs it all or nothing through :mod:`optlib._engine`;
 * the state is created on the first step, read through read-only copies, and
-  saved and restored as plain data (``state_dict`` / ``load_state_dict``).
+  saved and restored as plain data (``state_dict`` / ``load_state_dict``);
+* a learning-rate schedule (``schedule=``, :mod:`optlib.schedules`) is evaluated
+  and checked once per step, before anything changes, and the scheduled
+  :math:`\alpha_t = \alpha\mu_t` is what the update rule receives as ``lr``.
 
-A subclass supplies only its mathematics: ``_coefficients(t)`` and ``_update``
+A subclass supplies only its mathematics: ``_coefficients(t, lr)`` and ``_update``
 (and, optionally, a compiled loop through ``_fused``).
 """
 
@@ -19,10 +22,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import _engine, _kernels, _validate
+from . import _engine, _kernels, _validate, schedules
 from ._validate import describe, flag, hyperparameter
 
-__all__ = ["Optimizer", "Hyper", "Flag"]
+__all__ = ["Optimizer", "Hyper", "Flag", "ScheduleSetting"]
 
 
 # --------------------------------------------------------------------------
@@ -64,23 +67,46 @@ class Flag(_Validated):
         return flag(self.name, value)
 
 
+class ScheduleSetting(_Validated):
+    """The ``schedule`` attribute: a callable or ``None``; setting it restarts its count.
+
+    Whenever a schedule is set (in the constructor or by assignment, even the same
+    one again), it starts at its own step 1 on the next step, as a new torch
+    scheduler does.
+    """
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = self._check(value)
+        obj.__dict__["_schedule_t"] = 0
+
+    def _check(self, value):
+        return schedules.checked(value, self.name)
+
+
 # --------------------------------------------------------------------------
 # The base class
 # --------------------------------------------------------------------------
-_STATE_DICT_KEYS = ("optimizer", "format", "hyperparameters", "flags", "t", "structure",
-                    "params", "state")
-_FORMAT = 1
+_STATE_DICT_KEYS = ("optimizer", "format", "hyperparameters", "flags", "t", "schedule",
+                    "schedule_t", "scalars", "structure", "params", "state")
+_FORMAT = 2
+#: Format 1 (before schedules) had no ``schedule``, ``schedule_t`` or ``scalars``: its runs
+#: had no schedule, and its optimizers no scalar state.
+_FORMAT_1_KEYS = tuple(k for k in _STATE_DICT_KEYS
+                       if k not in ("schedule", "schedule_t", "scalars"))
 
 
 class Optimizer:
-    """Base class: structure handling, validation, state, checkpoints and step counting.
+    r"""Base class: structure handling, validation, state, checkpoints and step counting.
 
     Subclasses list their hyperparameters in ``_hyper_names``, their switches in
     ``_flag_names``, the names of their per-parameter buffers in ``_state_names``,
     and implement
 
-    * ``_coefficients(t)``: the numbers step ``t`` needs, by name (floats, or
-      float64 arrays where hyperparameters are arrays), computed once per step;
+    * ``_coefficients(t, lr)``: the numbers step ``t`` needs, by name (floats, or
+      float64 arrays where hyperparameters are arrays), computed once per step,
+      with ``lr`` the step's learning rate :math:`\alpha_t = \alpha\mu_t` (the
+      hyperparameter ``lr`` itself when there is no schedule): the rule must use
+      this ``lr``, never ``self.lr``;
     * ``_update(p, g, state, c)``: the update of one block, in place, with ``p``,
       ``g`` and the buffers in ``state`` views of that block and ``c`` the
       coefficients as attributes (arrays cast to ``p``'s dtype and cut to the
@@ -88,9 +114,15 @@ class Optimizer:
       nothing of the block's size: results go to ``out=`` arrays, temporaries
       to ``work_array(name, dtype, shape)`` (``optlib._engine``).
 
-    Only the hyperparameters and switches can be assigned after construction
-    (validated as in the constructor); any other attribute is an error, so a
-    typo such as ``opt.momentum = 0`` cannot pass silently.
+    Only the hyperparameters, switches and ``schedule`` can be assigned after
+    construction (validated as in the constructor); any other attribute is an
+    error, so a typo such as ``opt.momentum = 0`` cannot pass silently.
+
+    ``schedule``: ``None`` or a learning-rate schedule :math:`\mu` (see
+    :mod:`optlib.schedules`); step :math:`t` then uses :math:`\alpha_t = \alpha\mu_t`
+    wherever the rule uses :math:`\alpha`. The schedule counts its own steps
+    (:attr:`schedule_t`): it starts at :math:`\mu_1` on the first step after it is
+    set (by the constructor, by assignment, or after :meth:`reset`).
     """
 
     _hyper_names: tuple[str, ...] = ()
@@ -101,13 +133,19 @@ class Optimizer:
     #: (a convex combination of finite values cannot overflow) reaches the parameter in
     #: the same step, so checking the parameter is enough there.
     _hidden_state: tuple[str, ...] = ()
+    #: Numbers the rule keeps across steps besides the per-parameter buffers (floats, 0
+    #: after reset); ``_coefficients`` returns their next values under the key ``"scalars"``.
+    _scalar_names: tuple[str, ...] = ()
+    schedule = ScheduleSetting()
 
-    def __init__(self):
+    def __init__(self, schedule=None):
+        self.schedule = schedule
         self.reset()
 
     def __setattr__(self, name, value):
-        if not name.startswith("_") and name not in self._hyper_names + self._flag_names:
-            settable = ", ".join(self._hyper_names + self._flag_names)
+        settable_names = self._hyper_names + self._flag_names + ("schedule",)
+        if not name.startswith("_") and name not in settable_names:
+            settable = ", ".join(settable_names)
             if hasattr(type(self), name):
                 raise AttributeError(f"{type(self).__name__}.{name} cannot be set; the settable "
                                      f"attributes are {settable}")
@@ -120,6 +158,13 @@ class Optimizer:
     def t(self) -> int:
         """Number of steps taken since construction or the last :meth:`reset`."""
         return self._t
+
+    @property
+    def schedule_t(self) -> int:
+        r"""The number of steps taken under the current schedule, since it was set or since
+        the last :meth:`reset`, whichever came later (the last step used :math:`\mu` at this
+        ``schedule_t``); counted with or without a schedule."""
+        return self._schedule_t
 
     @property
     def hyperparameters(self) -> dict:
@@ -143,8 +188,11 @@ class Optimizer:
                                  for key, buffers in self._state.items()})
 
     def reset(self) -> None:
-        """Forget all state and set the step count back to 0."""
+        """Forget all state and set the step count back to 0 (and the schedule's, so
+        that the schedule starts again at its step 1)."""
         self._t = 0
+        self._schedule_t = 0
+        self._scalars = {name: 0.0 for name in self._scalar_names}
         self._state = None
         self._layout = None     # key -> (shape, dtype) of the first step's params
         self._kind = None
@@ -174,7 +222,7 @@ class Optimizer:
         self._check_hyper_shapes(pairs)
         kind = _engine.structure_kind(params)
         if self._state is None:
-            state = {key: {name: np.zeros_like(p) for name in self._state_names}
+            state = {key: {name: self._initial_buffer(name, p) for name in self._state_names}
                      for key, p, _ in pairs}
             layout = {key: (p.shape, p.dtype) for key, p, _ in pairs}
             existing = []
@@ -184,12 +232,14 @@ class Optimizer:
             existing = [(key, buffer) for key, buffers in state.items()
                         for buffer in buffers.values()]
         t = self._t + 1
-        jobs = self._jobs(pairs, state, layout, t, track=True)
+        jobs, scalars = self._jobs(pairs, state, layout, t, track=True)
         results = _engine.execute(
             self._update_block, jobs, [(key, p) for key, p, _ in pairs] + existing,
             nbytes=sum(p.nbytes for _, p, _ in pairs), t_label=str(t),
             describe_key=_param_name, owner=type(self).__name__, created=self._created)
         self._state, self._layout, self._kind, self._t = state, layout, kind, t
+        self._schedule_t += 1
+        self._scalars = scalars
         self._nonfinite = _totals(results, 2)
         self._after_step()
         return params
@@ -201,15 +251,22 @@ class Optimizer:
         checkpoint does not change when the optimizer steps on, and vice versa),
         which pickles::
 
-            {"optimizer": "Adam", "format": 1,
+            {"optimizer": "Adam", "format": 2,
              "hyperparameters": {"lr": 0.001, ...}, "flags": {"amsgrad": False, ...},
-             "t": 12, "structure": "dict",          # "array", "list", "dict" or None
+             "t": 12,
+             "schedule": {"name": "Cosine", "total": 100, "final": 0.0},   # or None
+             "schedule_t": 12,                      # the schedule's position
+             "scalars": {},                         # numbers some rules keep (ScheduleFreeSGD)
+             "structure": "dict",                   # "array", "list", "dict" or None
              "params": {"W1": {"shape": (64, 32), "dtype": "float64"}, ...},
              "state": {"W1": {"exp_avg": array, "exp_avg_sq": array}, ...}}
 
         ``params`` and ``state`` have the structure of the parameters (for a
         single array: one dict; for a list: a list). Before the first step,
-        ``structure``, ``params`` and ``state`` are ``None``.
+        ``structure``, ``params`` and ``state`` are ``None``. A schedule of
+        :mod:`optlib.schedules` is stored as plain data (its
+        :meth:`~optlib.schedules.Schedule.config`); any other callable as the
+        object itself (the checkpoint then pickles only if the callable does).
 
         Examples:
             >>> import pickle
@@ -236,37 +293,55 @@ class Optimizer:
             state = self._structured({key: {name: buffer.copy() for name, buffer in
                                             buffers.items()}
                                       for key, buffers in self._state.items()})
+        schedule = self.schedule
+        if isinstance(schedule, schedules.Schedule):
+            schedule = schedule.config()
         return {"optimizer": type(self).__name__, "format": _FORMAT, "hyperparameters": hyper,
-                "flags": flags, "t": self._t, "structure": structure, "params": params,
-                "state": state}
+                "flags": flags, "t": self._t, "schedule": schedule,
+                "schedule_t": self._schedule_t, "scalars": dict(self._scalars),
+                "structure": structure, "params": params, "state": state}
 
     def load_state_dict(self, state_dict) -> None:
         """Restore a checkpoint made by :meth:`state_dict` of an optimizer of this class.
 
-        Everything is restored -- hyperparameters, switches, the step count and
-        the state (copied in) -- even into an optimizer built with other
-        hyperparameters, so that the resumed run is bit for bit the
-        uninterrupted one. Checked first: the class, the keys, every
-        hyperparameter (as in the constructor), the structure, each buffer's
-        name, shape, dtype and finiteness. When anything does not fit, it raises
-        ``TypeError``/``ValueError`` naming it and changes nothing.
+        Everything is restored -- hyperparameters, switches, the schedule and
+        its position, the step count and the state (copied in) -- even into an
+        optimizer built with other hyperparameters or another schedule, so that
+        the resumed run is bit for bit the uninterrupted one. Checked first: the
+        class, the keys, every hyperparameter (as in the constructor), the
+        schedule, the structure, each buffer's name, shape, dtype and
+        finiteness. When anything does not fit, it raises
+        ``TypeError``/``ValueError`` naming it and changes nothing. A checkpoint
+        of format 1 (made before schedules, without ``schedule`` and
+        ``schedule_t``) is read as one without a schedule.
         """
         d = _validate.instance("state_dict", state_dict, dict, "a dict made by state_dict()")
-        missing = [k for k in _STATE_DICT_KEYS if k not in d]
-        extra = [k for k in d if k not in _STATE_DICT_KEYS]
+        keys = _FORMAT_1_KEYS if d.get("format") == 1 else _STATE_DICT_KEYS
+        missing = [k for k in keys if k not in d]
+        extra = [k for k in d if k not in keys]
         if missing or extra:
-            raise ValueError(f"state_dict must have the keys {list(_STATE_DICT_KEYS)}: missing "
+            raise ValueError(f"state_dict must have the keys {list(keys)}: missing "
                              f"{missing}, unexpected {extra}")
         if d["optimizer"] != type(self).__name__:
             raise ValueError(f"state_dict is a checkpoint of {describe(d['optimizer'])}, not of "
                              f"{type(self).__name__}")
-        if d["format"] != _FORMAT:
+        if d["format"] not in (1, _FORMAT) or isinstance(d["format"], bool):
             raise ValueError(f"state_dict has format {describe(d['format'])}; this optlib reads "
-                             f"format {_FORMAT}")
+                             f"formats 1 and {_FORMAT}")
         hyper = self._checked_settings("hyperparameters", d["hyperparameters"],
                                        self._hyper_names)
         flags = self._checked_settings("flags", d["flags"], self._flag_names)
         t = _validate.whole("state_dict['t']", d["t"], low=0)
+        if d["format"] == 1:
+            schedule, schedule_t = None, t
+            scalars = {name: 0.0 for name in self._scalar_names}
+        else:
+            scalars = self._checked_scalars(d["scalars"])
+            schedule = _checked_schedule(d["schedule"])
+            schedule_t = _validate.whole("state_dict['schedule_t']", d["schedule_t"], low=0)
+            if schedule_t > t:
+                raise ValueError(f"state_dict['schedule_t'] counts steps since the schedule was "
+                                 f"set, so it cannot exceed t={t}; got {schedule_t}")
         structure = d["structure"]
         if structure is None:
             if t != 0 or d["params"] is not None or d["state"] is not None:
@@ -279,9 +354,10 @@ class Optimizer:
             layout = self._checked_layout(structure, d["params"])
             state = self._checked_state(structure, d["state"], layout, names)
         # Everything fits: from here on nothing raises.
-        for name, value in {**hyper, **flags}.items():
+        for name, value in {**hyper, **flags, "schedule": schedule}.items():
             self.__dict__[name] = value
         self._t, self._state, self._layout, self._kind = t, state, layout, structure
+        self._schedule_t, self._scalars = schedule_t, scalars
         self._nonfinite = None
         self._after_step()
 
@@ -296,14 +372,18 @@ class Optimizer:
         non-finite values (``run`` records divergence itself).
         """
         t = self._t + 1
-        jobs = self._jobs([(None, w, grad)], self._state, self._layout, t, track=False)
+        jobs, scalars = self._jobs([(None, w, grad)], self._state, self._layout, t, track=False)
         _engine.run_jobs(self._update_block, jobs, w.nbytes)
         self._t = t
+        self._schedule_t += 1
+        self._scalars = scalars
         return w
 
     def __repr__(self) -> str:
         args = ", ".join(f"{n}={describe(getattr(self, n))}"
                          for n in self._hyper_names + self._flag_names)
+        if self.schedule is not None:
+            args += f", schedule={describe(self.schedule)}"
         return f"{type(self).__name__}({args})"
 
     # -- the step's pieces -------------------------------------------------
@@ -312,8 +392,10 @@ class Optimizer:
 
     def _jobs(self, pairs, state, layout, t, *, track):
         """The blocks of one step: ``(key, p, g, buffers, c, index)``; computes nothing
-        that changes the optimizer."""
-        coefficients = self._coefficients(t)
+        that changes the optimizer. The schedule is called and its value checked here,
+        before any block runs. Returns the jobs and the scalar state after the step."""
+        coefficients = self._coefficients(t, self._scheduled_lr())
+        scalars = coefficients.pop("scalars", self._scalars)
         # Compiled loops ignore np.errstate: where the caller asks for floating-point
         # errors, the ufunc chain (which raises them) runs instead.
         raising = track and _engine.honours_errstate()
@@ -345,7 +427,24 @@ class Optimizer:
                 buffers = {name: buffer.transpose(axes) for name, buffer in buffers.items()}
             jobs += [(key, p, g, buffers, c, index)
                      for index in _engine.blocks(p.shape, _engine.block_size(p.dtype))]
-        return jobs
+        return jobs, scalars
+
+    def _initial_buffer(self, name, p):
+        """A buffer's value before the first step: zeros (a rule may start from ``p``)."""
+        return np.zeros_like(p)
+
+    def _multiplier(self) -> float:
+        r"""The schedule's checked value :math:`\mu` for the next step (1 without one)."""
+        if self.schedule is None:
+            return 1.0
+        return schedules.multiplier(self.schedule, self._schedule_t + 1)
+
+    def _scheduled_lr(self):
+        r"""The next step's learning rate :math:`\alpha\mu_t` (``lr`` itself, the same
+        object, without a schedule), with the schedule's value checked."""
+        if self.schedule is None:
+            return self.lr
+        return self.lr * self._multiplier()
 
     def _update_block(self, job):
         """The update of one block (the compiled loop where it applies, else ``_update``);
@@ -441,6 +540,16 @@ class Optimizer:
         cls = type(self)
         return {name: getattr(cls, name)._check(values[name]) for name in names}
 
+    def _checked_scalars(self, values) -> dict:
+        """A checkpoint's ``scalars``: the names of this rule, each a finite number ≥ 0."""
+        values = _validate.instance("state_dict['scalars']", values, dict)
+        if set(values) != set(self._scalar_names):
+            raise ValueError(f"state_dict['scalars'] must have the keys "
+                             f"{list(self._scalar_names)} of {type(self).__name__}, got "
+                             f"{list(values)}")
+        return {name: _validate.real(f"state_dict['scalars'][{name!r}]", values[name], low=0.0)
+                for name in self._scalar_names}
+
     def _checked_layout(self, structure, params) -> dict:
         """key -> (shape, dtype) from a checkpoint's ``params`` entry."""
         entries = _by_key("state_dict['params']", structure, params)
@@ -496,11 +605,19 @@ class Optimizer:
                 restored[key][name] = np.array(buffer, dtype=dtype, order="C", copy=True)
         return restored
 
-    def _coefficients(self, t) -> dict:  # pragma: no cover - abstract
+    def _coefficients(self, t, lr) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _update(self, p, g, state, c):  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _checked_schedule(value):
+    """A checkpoint's ``schedule`` entry as a schedule: ``None``, a config dict of
+    :mod:`optlib.schedules` (made into the schedule) or a callable."""
+    if isinstance(value, dict):
+        return schedules.from_config(value, "state_dict['schedule']")
+    return schedules.checked(value, "state_dict['schedule']")
 
 
 def _totals(results, column: int) -> dict:

@@ -1,4 +1,5 @@
-r"""First-order optimizers: gradient descent, momentum, RMSprop, Adagrad, Adam, AdamW.
+r"""First-order optimizers: gradient descent, momentum, RMSprop, Adagrad, Adam, AdamW, and
+schedule-free SGD and AdamW.
 
 Every optimizer follows one contract:
 
@@ -14,6 +15,12 @@ Every optimizer follows one contract:
 * a hyperparameter may be a numpy array that broadcasts against every
   parameter's shape: parameters of shape ``(K, 2)`` with ``lr`` of shape
   ``(K, 1)`` are K independent two-dimensional runs advanced by one call;
+* every optimizer takes ``schedule=`` (:mod:`optlib.schedules`): a multiplier
+  :math:`\mu_t` of the learning rate, so that step :math:`t` uses
+  :math:`\alpha_t = \alpha\mu_t` wherever its rule below has :math:`\alpha`
+  (``schedule=None``: :math:`\mu_t = 1`, the rule exactly as written). The
+  schedule's value is checked before the step changes anything, and the schedule
+  and its position are part of ``state_dict``;
 * ``step`` checks everything before it changes anything. When it rejects a
   step (structure or shapes that do not match, non-float arrays, non-finite
   gradients, a hyperparameter that does not broadcast) it raises ``TypeError`` or
@@ -26,7 +33,8 @@ This module holds the update rules; the machinery they share -- the
 
 In the equations below, :math:`t` is the step count starting at 1, :math:`g_t` the
 gradient used by step :math:`t` (taken at the parameters before it,
-:math:`g_t = \nabla f(w_{t-1})`), :math:`\alpha` the learning rate ``lr``. The letters
+:math:`g_t = \nabla f(w_{t-1})`), :math:`\alpha` the learning rate ``lr`` (with a
+schedule, read :math:`\alpha_t = \alpha\mu_t` for it). The letters
 are the book's: :math:`v` is always an average of gradients (a first moment), :math:`s`
 an average or sum of squared gradients (a second moment), :math:`\delta` the weight
 decay ``weight_decay``; every average starts at zero, :math:`v_0 = s_0 = 0`.
@@ -60,6 +68,8 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "ScheduleFreeSGD",
+    "ScheduleFreeAdamW",
 ]
 
 
@@ -90,6 +100,8 @@ class GradientDescent(Optimizer):
     Args:
         lr: learning rate :math:`\alpha > 0` (scalar or array broadcasting
             against each parameter).
+        schedule: ``None`` (default) or a learning-rate schedule :math:`\mu`
+            (:mod:`optlib.schedules`): step :math:`t` uses :math:`\alpha\mu_t`.
 
     Examples:
         >>> import numpy as np
@@ -101,12 +113,12 @@ class GradientDescent(Optimizer):
     _hyper_names = ("lr",)
     lr = Hyper(**_LR)
 
-    def __init__(self, lr):
+    def __init__(self, lr, schedule=None):
         self.lr = lr
-        super().__init__()
+        super().__init__(schedule)
 
-    def _coefficients(self, t):
-        return {"lr": self.lr}
+    def _coefficients(self, t, lr):
+        return {"lr": lr}
 
     def _fused(self, c, dtype):
         scalars = _scalars(c, dtype, ("lr",))
@@ -142,6 +154,8 @@ class Momentum(Optimizer):
         beta: averaging coefficient :math:`\beta \in [0, 1)`; the average spans
             about :math:`1/(1-\beta)` steps.
         nesterov: use Nesterov's look-ahead form.
+        schedule: ``None`` (default) or a learning-rate schedule :math:`\mu`
+            (:mod:`optlib.schedules`): step :math:`t` uses :math:`\alpha\mu_t`.
 
     State:
         ``momentum_buffer``: :math:`v`.
@@ -168,16 +182,16 @@ class Momentum(Optimizer):
     beta = Hyper(**_BETA)
     nesterov = Flag()
 
-    def __init__(self, lr, beta=0.9, nesterov=False):
+    def __init__(self, lr, beta=0.9, nesterov=False, schedule=None):
         self.lr = lr
         self.beta = beta
         self.nesterov = nesterov
-        super().__init__()
+        super().__init__(schedule)
 
-    def _coefficients(self, t):
-        c = {"lr": self.lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta}
+    def _coefficients(self, t, lr):
+        c = {"lr": lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta}
         if self.nesterov:
-            c["lr_beta"] = self.lr * self.beta
+            c["lr_beta"] = lr * self.beta
         return c
 
     def _fused(self, c, dtype):
@@ -238,6 +252,8 @@ class RMSprop(Optimizer):
         lr: learning rate :math:`\alpha > 0`.
         beta: averaging coefficient :math:`\beta \in [0, 1)`.
         eps: :math:`\varepsilon \ge 0`, added *outside* the square root.
+        schedule: ``None`` (default) or a learning-rate schedule :math:`\mu`
+            (:mod:`optlib.schedules`): step :math:`t` uses :math:`\alpha\mu_t`.
 
     State:
         ``square_avg``: :math:`s`.
@@ -255,14 +271,14 @@ class RMSprop(Optimizer):
     beta = Hyper(**_BETA)
     eps = Hyper(**_NONNEG)
 
-    def __init__(self, lr, beta=0.9, eps=1e-8):
+    def __init__(self, lr, beta=0.9, eps=1e-8, schedule=None):
         self.lr = lr
         self.beta = beta
         self.eps = eps
-        super().__init__()
+        super().__init__(schedule)
 
-    def _coefficients(self, t):
-        return {"lr": self.lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta,
+    def _coefficients(self, t, lr):
+        return {"lr": lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta,
                 "eps": self.eps}
 
     def _update(self, p, g, state, c):
@@ -291,6 +307,8 @@ class Adagrad(Optimizer):
     Args:
         lr: learning rate :math:`\alpha > 0`.
         eps: :math:`\varepsilon \ge 0`, added outside the square root.
+        schedule: ``None`` (default) or a learning-rate schedule :math:`\mu`
+            (:mod:`optlib.schedules`): step :math:`t` uses :math:`\alpha\mu_t`.
 
     State:
         ``sum_sq``: :math:`s`.
@@ -302,13 +320,13 @@ class Adagrad(Optimizer):
     lr = Hyper(**_LR)
     eps = Hyper(**_NONNEG)
 
-    def __init__(self, lr, eps=1e-10):
+    def __init__(self, lr, eps=1e-10, schedule=None):
         self.lr = lr
         self.eps = eps
-        super().__init__()
+        super().__init__(schedule)
 
-    def _coefficients(self, t):
-        return {"lr": self.lr, "eps": self.eps}
+    def _coefficients(self, t, lr):
+        return {"lr": lr, "eps": self.eps}
 
     def _update(self, p, g, state, c):
         scratch = work_array("scratch", p.dtype, p.shape)
@@ -355,6 +373,10 @@ class Adam(Optimizer):
         weight_decay: :math:`\delta \ge 0` (default 0).
         decoupled: decoupled (AdamW) weight decay instead of L2.
         amsgrad: use the running maximum :math:`s_{\max}` of :math:`s`.
+        schedule: ``None`` (default) or a learning-rate schedule :math:`\mu`
+            (:mod:`optlib.schedules`): step :math:`t` uses :math:`\alpha_t = \alpha\mu_t`,
+            in the step and in the decoupled decay :math:`(1 - \alpha_t\delta)`, as
+            torch.optim does with a scheduler.
 
     State:
         ``exp_avg`` (:math:`v`), ``exp_avg_sq`` (:math:`s`) and, with amsgrad,
@@ -380,7 +402,7 @@ class Adam(Optimizer):
     amsgrad = Flag()
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                 decoupled=False, amsgrad=False):
+                 decoupled=False, amsgrad=False, schedule=None):
         self.lr = lr
         self.beta1 = beta1
         self.beta2 = beta2
@@ -389,7 +411,7 @@ class Adam(Optimizer):
         if "decoupled" in self._flag_names:     # AdamW: always decoupled, not settable
             self.decoupled = decoupled
         self.amsgrad = amsgrad
-        super().__init__()
+        super().__init__(schedule)
 
     @property
     def _state_names(self):
@@ -410,8 +432,8 @@ class Adam(Optimizer):
     def _after_step(self):
         self._amsgrad_at_start = self.amsgrad
 
-    def _coefficients(self, t):
-        lr, wd = self.lr, self.weight_decay
+    def _coefficients(self, t, lr):
+        wd = self.weight_decay
         c = {"beta1": self.beta1, "one_minus_beta1": 1.0 - self.beta1,
              "beta2": self.beta2, "one_minus_beta2": 1.0 - self.beta2,
              "correction2": 1.0 - self.beta2 ** t,
@@ -460,12 +482,14 @@ class AdamW(Adam):
         \quad w_t = w - \alpha\, \frac{\hat v_t}{\sqrt{\hat s_t} + \varepsilon},
 
     with :math:`\hat v_t, \hat s_t` as in :class:`Adam`, from the loss gradient alone. This is
-    torch.optim.AdamW. Loshchilov & Hutter scale the decay by the schedule multiplier
-    instead of :math:`\alpha`; without a schedule their decay per step :math:`\delta'` is
-    :math:`\alpha\delta` here.
+    torch.optim.AdamW. With a schedule :math:`\mu_t` both :math:`\alpha`'s are
+    :math:`\alpha_t = \alpha\mu_t`: the decay is :math:`w \leftarrow (1 - \alpha\mu_t\delta)\, w`,
+    as in torch.optim.AdamW under a scheduler. Loshchilov & Hutter write the decay
+    :math:`w \leftarrow w - \mu_t\delta' w` (the schedule multiplier, not the learning
+    rate); it is this one with :math:`\delta' = \alpha\delta`, with or without a schedule.
 
     Args:
-        lr, beta1, beta2, eps, amsgrad: as in :class:`Adam`.
+        lr, beta1, beta2, eps, amsgrad, schedule: as in :class:`Adam`.
         weight_decay: :math:`\delta \ge 0` (default 1e-2; papers and torch write
             :math:`\lambda`).
     """
@@ -478,6 +502,254 @@ class AdamW(Adam):
         return True
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
+                 amsgrad=False, schedule=None):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                         decoupled=True, amsgrad=amsgrad)
+                         decoupled=True, amsgrad=amsgrad, schedule=schedule)
+
+
+# What the two schedule-free rules share: the buffers z and x start at the parameters, the
+# weights of the average (the scalars mu_max and weight_sum), the read-out of x.
+_SCHEDULE_FREE_SCALARS = ("mu_max", "weight_sum")
+
+
+def _schedule_free_eval_params(opt):
+    if opt._state is None:
+        raise ValueError("no step has been taken: the average x is the starting point, which "
+                         "params still hold")
+    return opt._structured({key: buffers["x"].copy() for key, buffers in opt._state.items()})
+
+
+def _schedule_free_initial(name, p):
+    return p.copy() if name in ("z", "x") else np.zeros_like(p)     # z_0 = x_0 = w_0, s_0 = 0
+
+
+def _schedule_free_weights(opt) -> dict:
+    """c_t (as the coefficients ``c``, ``one_minus_c``) and the scalars after the step."""
+    mu_max = max(opt._scalars["mu_max"], opt._multiplier())
+    weight_sum = opt._scalars["weight_sum"] + mu_max * mu_max
+    c = mu_max * mu_max / weight_sum if weight_sum > 0 else 0.0     # all mu so far 0: keep x
+    return {"c": c, "one_minus_c": 1.0 - c,
+            "scalars": {"mu_max": mu_max, "weight_sum": weight_sum}}
+
+
+def _nonzero_or_none(wd):
+    return wd if (np.any(wd != 0) if isinstance(wd, np.ndarray) else wd != 0) else None
+
+
+def _average_and_interpolate(p, state, c, beta, one_minus_beta, scratch):
+    """x <- (1 - c) x + c z, then p = y = (1 - beta) z + beta x."""
+    z, x = state["z"], state["x"]
+    x *= c.one_minus_c
+    np.multiply(z, c.c, out=scratch)
+    x += scratch
+    np.multiply(z, one_minus_beta, out=p)
+    np.multiply(x, beta, out=scratch)
+    p += scratch
+
+
+_EVAL_PARAMS_DOC = """The average :math:`x_t`, the point to evaluate: copies, in the structure of
+        the parameters (an array, a list or a dict of arrays).
+
+        Raises:
+            ValueError: before the first step (then :math:`x_0` is the starting point,
+                which ``params`` still hold).
+        """
+
+
+class ScheduleFreeSGD(Optimizer):
+    r"""Schedule-free SGD (Defazio et al., 2024): gradient descent whose iterates are averaged.
+
+    Three sequences, all starting at :math:`w_0` (:math:`z_0 = x_0 = y_0 = w_0`): :math:`z` takes
+    plain gradient steps, :math:`x` is a weighted running average of the :math:`z`'s, and the
+    gradient is taken at :math:`y`, a point between them. At step :math:`t`, with
+    :math:`g_t = \nabla f(y_{t-1})`:
+
+    .. math::
+
+        z_t = z_{t-1} - \alpha_t\, g_t, \qquad
+        x_t = (1 - c_t)\, x_{t-1} + c_t\, z_t, \qquad
+        y_t = (1 - \beta)\, z_t + \beta\, x_t,
+
+    .. math::
+
+        c_t = \frac{\hat\mu_t^2}{\sum_{i=1}^{t} \hat\mu_i^2}, \qquad
+        \hat\mu_t = \max(\mu_1, \dots, \mu_t),
+
+    where :math:`\alpha_t = \alpha\mu_t` with the multiplier :math:`\mu_t` of ``schedule``
+    (:math:`\mu_t = 1` without one: then :math:`c_t = 1/t` and :math:`x_t` is the plain mean of
+    :math:`z_1, \dots, z_t`). Weight decay :math:`\delta` adds :math:`\delta\, y_{t-1}` to
+    :math:`g_t`. With :math:`\beta = 0` the gradient is taken at :math:`z` itself: plain gradient
+    descent, with its iterates averaged on the side (Polyak–Ruppert averaging); with
+    :math:`\beta` near 1 it is taken near the average.
+
+    **What the parameters hold.** During training ``params`` hold :math:`y_t` (where the next
+    gradient must be taken); the point to evaluate and to keep is the average :math:`x_t`, read
+    out with :meth:`eval_params`. No decay schedule is needed (the averaging does its work); a
+    warmup is ``schedule=Warmup(n)``.
+
+    The weights :math:`\hat\mu_t^2` are those of the paper and of the ``schedulefree`` package
+    (learning rate squared, its running maximum, which matters only for a schedule that
+    decreases); here they use the multiplier :math:`\mu_t`, not :math:`\alpha\mu_t`, which is
+    the same for a fixed :math:`\alpha` and lets :math:`\alpha` be an array of runs.
+    ``ScheduleFreeSGD(lr=α, beta=β, weight_decay=δ, schedule=Warmup(n))`` is
+    ``schedulefree.SGDScheduleFree(lr=α, momentum=β, weight_decay=δ, warmup_steps=n)`` in train
+    mode, whose parameters hold :math:`y`, and whose ``eval()`` puts :math:`x` in them.
+
+    Args:
+        lr: learning rate :math:`\alpha > 0`.
+        beta: interpolation :math:`\beta \in [0, 1)` (default 0.9; the package's ``momentum``).
+        weight_decay: :math:`\delta \ge 0` (default 0), an L2 term taken at :math:`y`.
+        schedule: ``None`` or a schedule :math:`\mu` (:mod:`optlib.schedules`); a warmup is the
+            only one the method needs.
+
+    State:
+        ``z`` (:math:`z`) and ``x`` (:math:`x`), per parameter; the numbers ``mu_max``
+        (:math:`\hat\mu_t`) and ``weight_sum`` (:math:`\sum_i \hat\mu_i^2`) in the checkpoint's
+        ``scalars``.
+
+    Examples:
+        >>> import numpy as np
+        >>> w = np.array([1.0])
+        >>> opt = ScheduleFreeSGD(lr=0.5, beta=0.5)
+        >>> opt.step(w, np.array([1.0]))      # z = 0.5, x = z (c_1 = 1), y = 0.5
+        array([0.5])
+        >>> opt.step(w, np.array([1.0]))      # z = 0, x = (0.5 + 0)/2, y = 0.125
+        array([0.125])
+        >>> opt.eval_params()
+        array([0.25])
+
+    References:
+        A. Defazio, X. Yang, H. Mehta, K. Mishchenko, A. Khaled, A. Cutkosky, "The Road Less
+        Scheduled", NeurIPS 2024.
+    """
+
+    _hyper_names = ("lr", "beta", "weight_decay")
+    _state_names = ("z", "x")
+    _hidden_state = ("x",)
+    _scalar_names = _SCHEDULE_FREE_SCALARS
+    lr = Hyper(**_LR)
+    beta = Hyper(**_BETA)
+    weight_decay = Hyper(**_NONNEG)
+
+    def __init__(self, lr, beta=0.9, weight_decay=0.0, schedule=None):
+        self.lr = lr
+        self.beta = beta
+        self.weight_decay = weight_decay
+        super().__init__(schedule)
+
+    def eval_params(self):
+        return _schedule_free_eval_params(self)
+
+    eval_params.__doc__ = _EVAL_PARAMS_DOC
+
+    def _initial_buffer(self, name, p):
+        return _schedule_free_initial(name, p)
+
+    def _coefficients(self, t, lr):
+        return {"lr": lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta,
+                "weight_decay": _nonzero_or_none(self.weight_decay), **_schedule_free_weights(self)}
+
+    def _update(self, p, g, state, c):
+        scratch = work_array("scratch", p.dtype, p.shape)
+        if c.weight_decay is not None:              # g <- g + delta y
+            decayed = work_array("decayed_grad", np.result_type(g, p), g.shape)
+            np.multiply(c.weight_decay, p, out=decayed)
+            g = np.add(g, decayed, out=decayed)
+        np.multiply(g, c.lr, out=scratch)           # z <- z - alpha_t g
+        state["z"] -= scratch
+        _average_and_interpolate(p, state, c, c.beta, c.one_minus_beta, scratch)
+
+
+class ScheduleFreeAdamW(Optimizer):
+    r"""Schedule-free AdamW (Defazio et al., 2024): :class:`ScheduleFreeSGD` with Adam's
+    per-coordinate step (no first moment: the averaging takes its place).
+
+    .. math::
+
+        s_t = \beta_2 s_{t-1} + (1-\beta_2)\, g_t^2, \qquad
+        z_t = z_{t-1} - \alpha_t \Big(\frac{g_t}{\sqrt{s_t/(1-\beta_2^t)} + \varepsilon}
+        + \delta\, y_{t-1}\Big),
+
+    .. math::
+
+        x_t = (1 - c_t)\, x_{t-1} + c_t\, z_t, \qquad
+        y_t = (1 - \beta_1)\, z_t + \beta_1 x_t,
+
+    with :math:`g_t = \nabla f(y_{t-1})`, :math:`z_0 = x_0 = y_0 = w_0`, :math:`s_0 = 0`,
+    :math:`\alpha_t = \alpha\mu_t` and the weights :math:`c_t` of :class:`ScheduleFreeSGD`.
+    The weight decay :math:`\delta` is decoupled (it does not enter :math:`s`) and taken at
+    :math:`y`. ``params`` hold :math:`y`; :meth:`eval_params` gives :math:`x`.
+
+    This is ``schedulefree.AdamWScheduleFree(lr=α, betas=(β₁, β₂), eps=ε, weight_decay=δ,
+    warmup_steps=n)`` with ``schedule=Warmup(n)`` (in train mode; its ``eval()`` puts
+    :math:`x` in the parameters).
+
+    Args:
+        lr: learning rate :math:`\alpha > 0` (default 0.0025, the package's).
+        beta1: interpolation :math:`\beta_1 \in [0, 1)` between :math:`z` and :math:`x`
+            (default 0.9).
+        beta2: second-moment coefficient :math:`\beta_2 \in [0, 1)` (default 0.999).
+        eps: :math:`\varepsilon \ge 0`, outside the root (default 1e-8).
+        weight_decay: :math:`\delta \ge 0` (default 0).
+        schedule: ``None`` or a schedule :math:`\mu` (:mod:`optlib.schedules`); a warmup is
+            the only one the method needs.
+
+    State:
+        ``z``, ``x`` and ``exp_avg_sq`` (:math:`s`), per parameter; ``mu_max`` and
+        ``weight_sum`` in the checkpoint's ``scalars``.
+
+    References:
+        A. Defazio, X. Yang, H. Mehta, K. Mishchenko, A. Khaled, A. Cutkosky, "The Road Less
+        Scheduled", NeurIPS 2024.
+    """
+
+    _hyper_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
+    _state_names = ("z", "x", "exp_avg_sq")
+    _hidden_state = ("x", "exp_avg_sq")
+    _scalar_names = _SCHEDULE_FREE_SCALARS
+    lr = Hyper(**_LR)
+    beta1 = Hyper(**_BETA)
+    beta2 = Hyper(**_BETA)
+    eps = Hyper(**_NONNEG)
+    weight_decay = Hyper(**_NONNEG)
+
+    def __init__(self, lr=0.0025, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 schedule=None):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weight_decay = weight_decay
+        super().__init__(schedule)
+
+    def eval_params(self):
+        return _schedule_free_eval_params(self)
+
+    eval_params.__doc__ = _EVAL_PARAMS_DOC
+
+    def _initial_buffer(self, name, p):
+        return _schedule_free_initial(name, p)
+
+    def _coefficients(self, t, lr):
+        return {"lr": lr, "beta1": self.beta1, "one_minus_beta1": 1.0 - self.beta1,
+                "beta2": self.beta2, "one_minus_beta2": 1.0 - self.beta2,
+                "correction2": 1.0 - self.beta2 ** t, "eps": self.eps,
+                "weight_decay": _nonzero_or_none(self.weight_decay),
+                **_schedule_free_weights(self)}
+
+    def _update(self, p, g, state, c):
+        scratch = work_array("scratch", p.dtype, p.shape)
+        s = state["exp_avg_sq"]
+        s *= c.beta2                                # s <- beta2 s + (1 - beta2) g^2
+        np.square(g, out=scratch)
+        scratch *= c.one_minus_beta2
+        s += scratch
+        np.divide(s, c.correction2, out=scratch)    # g / (sqrt(s / (1 - beta2^t)) + eps)
+        _divide_by_root(g, scratch, c, out=scratch)
+        if c.weight_decay is not None:              # + delta y
+            decayed = work_array("decayed_grad", p.dtype, p.shape)
+            np.multiply(c.weight_decay, p, out=decayed)
+            scratch += decayed
+        scratch *= c.lr                             # z <- z - alpha_t (...)
+        state["z"] -= scratch
+        _average_and_interpolate(p, state, c, c.beta1, c.one_minus_beta1, scratch)

@@ -5,9 +5,16 @@
 * loading it into an optimizer of the same class -- even one built with other
   hyperparameters -- resumes bit for bit the uninterrupted run, for every
   optimizer and variant, an array, a list and a dict of parameters;
-* a checkpoint that does not fit (class, keys, hyperparameters, structure,
-  buffer names, shapes, dtypes, non-finite values) is rejected with an error
-  naming what does not fit, and the optimizer is unchanged.
+* the learning-rate schedule and its position are part of the checkpoint: a
+  resumed scheduled run (an optlib schedule, a nested one, a function of the
+  user's, a schedule set in the middle of a run) is bit-identical too, resumed
+  into an optimizer built without the schedule;
+* a checkpoint that does not fit (class, keys, hyperparameters, schedule,
+  structure, buffer names, shapes, dtypes, non-finite values) is rejected with
+  an error naming what does not fit, and the optimizer is unchanged;
+* a checkpoint of format 1 (before schedules) still loads, as one without a
+  schedule;
+* ScheduleFreeSGD's running numbers (``scalars``) are saved, restored and checked.
 """
 
 from __future__ import annotations
@@ -18,7 +25,14 @@ import pickle
 import numpy as np
 import pytest
 
-from optlib import Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop
+from optlib import (Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop, ScheduleFreeAdamW,
+                    ScheduleFreeSGD)
+from optlib.schedules import Cosine, Linear, StepDecay, Warmup
+
+
+def halving_every_third_step(t):
+    """A user's schedule (a module-level function, so that checkpoints holding it pickle)."""
+    return 0.5 ** ((t - 1) // 3)
 
 VARIANTS = {
     "gd": (lambda: GradientDescent(lr=0.05), lambda: GradientDescent(lr=9.0)),
@@ -31,6 +45,22 @@ VARIANTS = {
     "adamw": (lambda: AdamW(lr=0.01, weight_decay=0.2, amsgrad=True), lambda: AdamW()),
     "batched": (lambda: Momentum(lr=np.array([[0.01], [0.02], [0.03]]), beta=0.5),
                 lambda: Momentum(lr=0.1)),
+    "gd_cosine": (lambda: GradientDescent(lr=0.05, schedule=Cosine(total=5, final=0.1)),
+                  lambda: GradientDescent(lr=9.0)),
+    "adamw_warmup_linear": (lambda: AdamW(lr=0.01, weight_decay=0.2,
+                                          schedule=Warmup(2, then=Linear(total=4, end=0.2))),
+                            lambda: AdamW(schedule=StepDecay(every=1, factor=0.5))),
+    "rmsprop_user_schedule": (lambda: RMSprop(lr=0.01, schedule=halving_every_third_step),
+                              lambda: RMSprop(lr=1.0)),
+    "batched_step_decay": (lambda: Adam(lr=np.array([[0.01], [0.02], [0.03]]),
+                                        schedule=StepDecay(every=2, factor=0.3)),
+                           lambda: Adam(lr=0.1)),
+    "schedule_free": (lambda: ScheduleFreeSGD(lr=0.05, beta=0.8, weight_decay=0.1,
+                                              schedule=Warmup(3, then=Linear(4, end=0.5))),
+                      lambda: ScheduleFreeSGD(lr=1.0)),
+    "schedule_free_adamw": (lambda: ScheduleFreeAdamW(lr=0.01, weight_decay=0.1,
+                                                      schedule=Warmup(2)),
+                            lambda: ScheduleFreeAdamW(lr=1.0, beta1=0.0)),
 }
 
 
@@ -70,7 +100,7 @@ def arrays(params):
 
 @pytest.mark.parametrize("variant, structure", [
     (variant, structure) for variant in VARIANTS for structure in ("array", "list", "dict")
-    if variant != "batched" or structure == "array"])   # (3, 1) rows broadcast against (3, 4)
+    if not variant.startswith("batched") or structure == "array"])   # (3, 1) rows: (3, 4) only
 def test_resumed_run_is_bit_identical(variant, structure):
     make, make_other = VARIANTS[variant]
     rng = np.random.default_rng(1)
@@ -88,7 +118,7 @@ def test_resumed_run_is_bit_identical(variant, structure):
     first.step(copy.deepcopy(p2), grads[3])         # the original moves on
     resumed = make_other()
     resumed.load_state_dict(checkpoint)
-    assert resumed.t == 3
+    assert resumed.t == 3 and resumed.schedule == straight.schedule
     for g in grads[3:]:
         resumed.step(p2, g)
     assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays(p1), arrays(p2)))
@@ -101,9 +131,11 @@ def test_checkpoint_is_plain_data_and_independent():
     opt = Adam(lr=0.1)
     opt.step(w, np.ones(3))
     d = opt.state_dict()
-    assert set(d) == {"optimizer", "format", "hyperparameters", "flags", "t", "structure",
-                      "params", "state"}
+    assert set(d) == {"optimizer", "format", "hyperparameters", "flags", "t", "schedule",
+                      "schedule_t", "scalars", "structure", "params", "state"}
     assert d["optimizer"] == "Adam" and d["t"] == 1 and d["structure"] == "array"
+    assert d["format"] == 2 and d["schedule"] is None and d["schedule_t"] == 1
+    assert d["scalars"] == {}
     assert d["params"] == {"shape": (3,), "dtype": "float64"}
     assert all(type(v) is float for v in d["hyperparameters"].values())
     saved = d["state"]["exp_avg"].copy()
@@ -122,6 +154,91 @@ def test_checkpoint_before_the_first_step():
     other.step(w, np.ones(2))
     other.load_state_dict(d)
     assert other.t == 0 and other.state == {} and other.lr == 0.3 and other.beta == 0.5
+
+
+def test_schedule_is_stored_as_plain_data():
+    """An optlib schedule is stored as its config (nested dicts of numbers and names)."""
+    opt = AdamW(lr=0.1, schedule=Warmup(3, then=Cosine(total=7, final=0.05)))
+    opt.step(np.ones(2), np.ones(2))
+    d = opt.state_dict()
+    assert d["schedule"] == {"name": "Warmup", "steps": 3,
+                             "then": {"name": "Cosine", "total": 7, "final": 0.05}}
+    assert type(d["schedule"]["then"]["total"]) is int and d["schedule_t"] == 1
+    other = GradientDescent(lr=1.0)
+    other.step(np.ones(2), np.ones(2))
+    assert other.state_dict()["schedule"] is None
+    user = GradientDescent(lr=1.0, schedule=halving_every_third_step)
+    assert user.state_dict()["schedule"] is halving_every_third_step
+
+
+def test_schedule_set_in_the_middle_of_a_run_resumes_bit_for_bit():
+    """A schedule assigned after 3 steps is at its own step 4 when t = 6; a checkpoint keeps
+    both counts, and the resumed run goes on at the schedule's step 5, not 7."""
+    rng = np.random.default_rng(3)
+    grads = [rng.standard_normal(5) for _ in range(10)]
+
+    def first_part(w):
+        opt = Momentum(lr=0.05, beta=0.8)
+        for g in grads[:3]:
+            opt.step(w, g)
+        opt.schedule = Linear(total=4, start=2.0, end=0.1)
+        for g in grads[3:6]:
+            opt.step(w, g)
+        return opt
+
+    w1 = np.zeros(5)
+    straight = first_part(w1)
+    for g in grads[6:]:
+        straight.step(w1, g)
+
+    w2 = np.zeros(5)
+    checkpoint = pickle.loads(pickle.dumps(first_part(w2).state_dict()))
+    assert checkpoint["t"] == 6 and checkpoint["schedule_t"] == 3
+    resumed = Momentum(lr=1.0)
+    resumed.load_state_dict(checkpoint)
+    assert (resumed.t, resumed.schedule_t) == (6, 3)
+    for g in grads[6:]:
+        resumed.step(w2, g)
+    assert np.array_equal(w1, w2) and (resumed.t, resumed.schedule_t) == (10, 7)
+    assert same(resumed.state_dict(), straight.state_dict())
+
+
+def test_a_loaded_checkpoint_replaces_the_schedule():
+    """Loading a checkpoint without a schedule removes the optimizer's schedule (it is
+    restored like a hyperparameter), and one with a schedule installs it."""
+    plain = GradientDescent(lr=0.5)
+    plain.step(np.ones(2), np.ones(2))
+    scheduled = GradientDescent(lr=0.5, schedule=StepDecay(every=1, factor=0.5))
+    scheduled.load_state_dict(plain.state_dict())
+    assert scheduled.schedule is None and scheduled.schedule_t == 1
+    w = np.zeros(2)
+    scheduled.step(w, np.ones(2))
+    assert np.all(w == -0.5)                        # lr 0.5 unscheduled
+    plain.load_state_dict(GradientDescent(lr=0.5, schedule=Cosine(total=3)).state_dict())
+    assert plain.schedule == Cosine(total=3) and plain.t == plain.schedule_t == 0
+
+
+def test_a_format_1_checkpoint_loads_without_a_schedule():
+    """Checkpoints made before schedules (format 1: no schedule, schedule_t or scalars) still
+    load."""
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal(3) for _ in range(6)]
+    w1, straight = np.ones(3), Adam(lr=0.1)
+    for g in grads:
+        straight.step(w1, g)
+    w2, first = np.ones(3), Adam(lr=0.1)
+    for g in grads[:2]:
+        first.step(w2, g)
+    old = first.state_dict()
+    del old["schedule"], old["schedule_t"], old["scalars"]
+    old["format"] = 1
+    resumed = Adam(lr=7.0, schedule=Cosine(total=2))
+    resumed.load_state_dict(old)
+    assert resumed.schedule is None and (resumed.t, resumed.schedule_t) == (2, 2)
+    for g in grads[2:]:
+        resumed.step(w2, g)
+    assert np.array_equal(w1, w2)
+    assert same(resumed.state_dict(), straight.state_dict())
 
 
 def good_checkpoint():
@@ -164,13 +281,43 @@ BAD = {
             ValueError, "non-finite"),
     "param dtype": (lambda: broken(lambda d: d["params"]["b"].update(dtype="int64")),
                     ValueError, "floating-point"),
+    "format 3": (lambda: broken(lambda d: d.update(format=3)), ValueError, "format 3"),
+    "format 1 with schedule keys": (lambda: broken(lambda d: d.update(format=1)), ValueError,
+                                    r"unexpected \['schedule', 'schedule_t', 'scalars'\]"),
+    "missing schedule_t": (lambda: broken(lambda d: d.pop("schedule_t")), ValueError,
+                           r"missing \['schedule_t'\]"),
+    "schedule not callable": (lambda: broken(lambda d: d.update(schedule=0.5)), TypeError,
+                              r"state_dict\['schedule'\]=0.5"),
+    "schedule name": (lambda: broken(lambda d: d.update(schedule={"name": "Exponential",
+                                                                  "rate": 0.5})),
+                      ValueError, r"state_dict\['schedule'\]\['name'\].*'Exponential'"),
+    "schedule keys": (lambda: broken(lambda d: d.update(schedule={"name": "Cosine",
+                                                                  "total": 3})),
+                      ValueError, "must have the keys"),
+    "schedule value": (lambda: broken(lambda d: d.update(schedule={"name": "Cosine", "total": 0,
+                                                                   "final": 0.0})),
+                       ValueError, r"state_dict\['schedule'\] is not a valid Cosine.*total=0"),
+    "nested schedule": (lambda: broken(lambda d: d.update(schedule={
+        "name": "Warmup", "steps": 2,
+        "then": {"name": "Linear", "total": 2, "start": -1.0, "end": 0.0}})),
+        ValueError, r"state_dict\['schedule'\]\['then'\] is not a valid Linear.*start=-1.0"),
+    "schedule_t above t": (lambda: broken(lambda d: d.update(schedule_t=2)), ValueError,
+                           "schedule_t"),
+    "negative schedule_t": (lambda: broken(lambda d: d.update(schedule_t=-1)), ValueError,
+                            r"state_dict\['schedule_t'\]"),
+    "float schedule_t": (lambda: broken(lambda d: d.update(schedule_t=1.0)), TypeError,
+                         r"state_dict\['schedule_t'\]"),
+    "scalars for Adam": (lambda: broken(lambda d: d.update(scalars={"mu_max": 1.0})),
+                         ValueError, r"state_dict\['scalars'\] must have the keys \[\]"),
+    "scalars not a dict": (lambda: broken(lambda d: d.update(scalars=None)), TypeError,
+                           r"state_dict\['scalars'\]"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD))
 def test_a_bad_checkpoint_is_rejected_and_changes_nothing(case):
     make_bad, error, match = BAD[case]
-    opt = Adam(lr=0.5, beta1=0.5)
+    opt = Adam(lr=0.5, beta1=0.5, schedule=Linear(total=3))
     w = np.ones(3)
     opt.step(w, np.full(3, 2.0))
     before = opt.state_dict()
@@ -178,4 +325,22 @@ def test_a_bad_checkpoint_is_rejected_and_changes_nothing(case):
         opt.load_state_dict(make_bad())
     assert same(opt.state_dict(), before)
     opt.step(w, np.ones(3))                         # and it still works
-    assert opt.t == 2
+    assert opt.t == opt.schedule_t == 2
+
+
+@pytest.mark.parametrize("scalars, error, match", [
+    ({"mu_max": 1.0}, ValueError, r"must have the keys \['mu_max', 'weight_sum'\]"),
+    ({"mu_max": 1.0, "weight_sum": -2.0}, ValueError, r"\['weight_sum'\].*-2.0"),
+    ({"mu_max": float("nan"), "weight_sum": 2.0}, ValueError, r"\['mu_max'\].*nan"),
+    ({"mu_max": "1", "weight_sum": 2.0}, TypeError, r"\['mu_max'\]"),
+])
+def test_schedule_free_scalars_are_checked(scalars, error, match):
+    """ScheduleFreeSGD's running numbers (the weights of its average) are checked on load."""
+    opt, w = ScheduleFreeSGD(lr=0.1), np.ones(2)
+    opt.step(w, np.ones(2))
+    before = opt.state_dict()
+    bad = copy.deepcopy(before)
+    bad["scalars"] = scalars
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(bad)
+    assert same(opt.state_dict(), before)

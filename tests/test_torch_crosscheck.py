@@ -16,6 +16,12 @@ torch's names (the book writes the moments v and s, AMSGrad's maximum s_max and 
 * Adam: optional ``g += λw`` (or ``w *= 1-lr*λ`` when decoupled); ``m``, ``v`` EMAs;
   with amsgrad ``v_max = max(v_max, v)`` is used in place of v; ``w -= lr/(1-β1^t) *
   m/(√v/√(1-β2^t) + eps)``. AdamW is Adam with decoupled weight decay.
+
+The schedules of optlib.schedules are checked against torch.optim.lr_scheduler
+(``scheduler.step()`` after each ``optimizer.step()``), driving SGD, SGD with
+momentum, Adam and AdamW: the learning rate of every step, the parameters and
+the state. ScheduleFreeSGD is checked against the authors' ``schedulefree``
+package where it is installed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 import pytest
 
 from optlib import Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop
+from optlib.schedules import Cosine, Linear, StepDecay, Warmup
 
 torch = pytest.importorskip(
     "torch", reason="torch is not installed; the cross-check against torch.optim needs it "
@@ -211,3 +218,192 @@ def test_adam_l2_and_adamw_really_differ():
     dec, _ = run_both(AdamW(lr=0.05, weight_decay=0.2),
                       lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.2), ADAM_STATE)
     assert np.max(np.abs(l2[0] - dec[0])) > 1e-4
+
+
+# --------------------------------------------------------------------------
+# Learning-rate schedules: optlib.schedules against torch.optim.lr_scheduler
+# --------------------------------------------------------------------------
+LR = torch.optim.lr_scheduler
+
+# name -> (optlib schedule, torch scheduler for an optimizer whose lr is `lr`, steps compared)
+SCHEDULE_CASES = {
+    # torch's cosine follows ours up to t = T_max + 1 only (then it rises again)
+    "cosine": (Cosine(total=12, final=0.1),
+               lambda opt, lr: LR.CosineAnnealingLR(opt, T_max=12, eta_min=0.1 * lr), 13),
+    "cosine_to_zero": (Cosine(total=19),
+                       lambda opt, lr: LR.CosineAnnealingLR(opt, T_max=19), 20),
+    "linear": (Linear(total=10, start=0.5, end=0.1),
+               lambda opt, lr: LR.LinearLR(opt, start_factor=0.5, end_factor=0.1,
+                                           total_iters=10), STEPS),
+    "step_decay": (StepDecay(every=4, factor=0.5),
+                   lambda opt, lr: LR.StepLR(opt, step_size=4, gamma=0.5), STEPS),
+    "warmup": (Warmup(4),
+               lambda opt, lr: LR.LinearLR(opt, start_factor=1 / 4, end_factor=1.0,
+                                           total_iters=3), STEPS),
+    "warmup_cosine": (Warmup(5, then=Cosine(total=14, final=0.05)),
+                      lambda opt, lr: LR.SequentialLR(opt, [
+                          LR.LinearLR(opt, start_factor=1 / 5, end_factor=1.0, total_iters=4),
+                          LR.CosineAnnealingLR(opt, T_max=14, eta_min=0.05 * lr)],
+                          milestones=[5]), STEPS),
+}
+
+# name -> (optlib optimizer with a schedule, torch optimizer, torch's lr / ours, state map)
+SCHEDULED_OPTIMIZERS = {
+    "gd_sgd": (lambda s: GradientDescent(lr=0.1, schedule=s),
+               lambda ps: torch.optim.SGD(ps, lr=0.1), 1.0, None),
+    "momentum_sgd": (lambda s: Momentum(lr=0.2, beta=0.9, schedule=s),
+                     lambda ps: torch.optim.SGD(ps, lr=0.2 * (1 - 0.9), momentum=0.9,
+                                                dampening=0), 1 - 0.9,
+                     {"momentum_buffer": ("momentum_buffer", 1 - 0.9)}),
+    "adam": (lambda s: Adam(lr=0.05, beta1=0.8, beta2=0.99, schedule=s),
+             lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99)), 1.0, ADAM_STATE),
+    "adamw": (lambda s: AdamW(lr=0.05, weight_decay=0.5, schedule=s),
+              lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.5), 1.0, ADAM_STATE),
+}
+
+
+def run_both_scheduled(ours, make_torch, make_scheduler, lr_ratio, state_map, steps):
+    """As ``run_both``, with ``scheduler.step()`` after each torch ``optimizer.step()``, and the
+    learning rate of every step compared too. Returns torch's learning rates."""
+    params = [w.copy() for w in W0]
+    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
+    topt = make_torch(tparams)
+    base = ours.lr
+    scheduler = make_scheduler(topt, topt.param_groups[0]["lr"])
+    torch_lrs = []
+    for t in range(steps):
+        torch_lr = topt.param_groups[0]["lr"]
+        torch_lrs.append(torch_lr)
+        np.testing.assert_allclose(torch_lr, lr_ratio * base * ours.schedule(t + 1), rtol=1e-13,
+                                   atol=1e-17, err_msg=f"learning rate of step {t + 1}")
+        g = gradient(np.concatenate([p.ravel() for p in params]), t)
+        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
+        ours.step(params, split(g))
+        for p, gi in zip(tparams, split(tg)):
+            p.grad = torch.tensor(gi, dtype=torch.float64)
+        topt.step()
+        scheduler.step()
+        for i, (p, tp) in enumerate(zip(params, tparams)):
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-13,
+                                       err_msg=f"params[{i}] after step {t + 1}")
+            for name, (key, factor) in (state_map or {}).items():
+                np.testing.assert_allclose(ours.state[i][name],
+                                           factor * topt.state[tp][key].numpy(),
+                                           rtol=1e-12, atol=1e-13,
+                                           err_msg=f"state {name} of params[{i}], step {t + 1}")
+    assert ours.t == ours.schedule_t == steps
+    return params, torch_lrs
+
+
+@pytest.mark.filterwarnings("ignore:The epoch parameter:UserWarning")   # SequentialLR's own
+@pytest.mark.parametrize("optimizer", list(SCHEDULED_OPTIMIZERS))
+@pytest.mark.parametrize("schedule", list(SCHEDULE_CASES))
+def test_schedules_are_torchs_schedulers(schedule, optimizer):
+    """Each schedule driving GD, Momentum, Adam and AdamW (whose decoupled decay uses the
+    scheduled α) takes torch's steps with the matching lr_scheduler, past the end of the
+    decay (Cosine: up to T_max + 1, where torch's cosine turns back up)."""
+    ours_schedule, make_scheduler, steps = SCHEDULE_CASES[schedule]
+    make_ours, make_torch, ratio, state_map = SCHEDULED_OPTIMIZERS[optimizer]
+    params, torch_lrs = run_both_scheduled(make_ours(ours_schedule), make_torch, make_scheduler,
+                                           ratio, state_map, steps)
+    assert len(set(torch_lrs)) > 3                 # the learning rate really changed
+    unscheduled, _ = run_both(make_ours(None), make_torch, state_map, steps)
+    assert np.max(np.abs(unscheduled[0] - params[0])) > 1e-4
+
+
+def test_torchs_cosine_rises_after_t_max_and_ours_stays():
+    """The caveat of optlib.schedules.Cosine: after T_max torch's CosineAnnealingLR follows the
+    cosine on, back up to lr at 2·T_max; ours stays at final."""
+    T, lr, final = 6, 0.1, 0.2
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=lr)
+    scheduler = LR.CosineAnnealingLR(opt, T_max=T, eta_min=final * lr)
+    torch_lrs = []
+    for _ in range(3 * T):
+        torch_lrs.append(opt.param_groups[0]["lr"])
+        p.grad = torch.zeros(1, dtype=torch.float64)
+        opt.step()
+        scheduler.step()
+    ours = lr * Cosine(T, final)(np.arange(1, 3 * T + 1))
+    np.testing.assert_allclose(torch_lrs[:T + 1], ours[:T + 1], rtol=1e-13)
+    assert np.all(ours[T:] == lr * final)
+    k = np.arange(3 * T)
+    closed = final * lr + (lr - final * lr) * (1 + np.cos(np.pi * k / T)) / 2
+    np.testing.assert_allclose(torch_lrs, closed, rtol=1e-12)
+    assert torch_lrs[2 * T] == pytest.approx(lr, rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Schedule-free SGD against the authors' package (optional: pip install schedulefree)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("beta, weight_decay, warmup", [(0.9, 0.0, 0), (0.5, 0.1, 0),
+                                                        (0.9, 0.05, 5), (0.95, 0.0, 12)])
+def test_schedule_free_sgd_is_the_schedulefree_package(beta, weight_decay, warmup):
+    """ScheduleFreeSGD(lr, beta, weight_decay, schedule=Warmup(n)) ≡ schedulefree's
+    SGDScheduleFree(lr, momentum=beta, weight_decay, warmup_steps=n): in train mode its
+    parameters are y (ours), its state z is ours, and after eval() its parameters are x
+    (our eval_params()). The package keeps x implicit (y moves by a lerp towards z plus a
+    gradient term), so the two agree to rounding."""
+    schedulefree = pytest.importorskip("schedulefree", reason="the schedulefree package is "
+                                       "optional (pip install schedulefree)")
+    from optlib import ScheduleFreeSGD
+    lr = 0.2
+    ours = ScheduleFreeSGD(lr=lr, beta=beta, weight_decay=weight_decay,
+                           schedule=Warmup(warmup) if warmup else None)
+    params = [w.copy() for w in W0]
+    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
+    topt = schedulefree.SGDScheduleFree(tparams, lr=lr, momentum=beta,
+                                        weight_decay=weight_decay, warmup_steps=warmup)
+    topt.train()
+    for t in range(STEPS):
+        g = gradient(np.concatenate([p.ravel() for p in params]), t)
+        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
+        ours.step(params, split(g))
+        for p, gi in zip(tparams, split(tg)):
+            p.grad = torch.tensor(gi, dtype=torch.float64)
+        topt.step()
+        for i, (p, tp) in enumerate(zip(params, tparams)):
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-11, atol=1e-13,
+                                       err_msg=f"y: params[{i}] after step {t + 1}")
+            np.testing.assert_allclose(ours.state[i]["z"], topt.state[tp]["z"].numpy(),
+                                       rtol=1e-11, atol=1e-13, err_msg=f"z, step {t + 1}")
+    topt.eval()
+    for x, tp in zip(ours.eval_params(), tparams):
+        np.testing.assert_allclose(x, tp.detach().numpy(), rtol=1e-11, atol=1e-13)
+    assert np.max(np.abs(ours.eval_params()[0] - params[0])) > 1e-3     # x and y differ
+
+
+@pytest.mark.parametrize("betas, eps, weight_decay, warmup", [
+    ((0.9, 0.999), 1e-8, 0.0, 0), ((0.5, 0.9), 1e-3, 0.2, 0), ((0.9, 0.99), 1e-8, 0.05, 6)])
+def test_schedule_free_adamw_is_the_schedulefree_package(betas, eps, weight_decay, warmup):
+    """ScheduleFreeAdamW(lr, beta1, beta2, eps, weight_decay, schedule=Warmup(n)) ≡
+    schedulefree's AdamWScheduleFree(lr, betas, eps, weight_decay, warmup_steps=n): y in train
+    mode, z and the second moment each step, x after eval()."""
+    schedulefree = pytest.importorskip("schedulefree", reason="the schedulefree package is "
+                                       "optional (pip install schedulefree)")
+    from optlib import ScheduleFreeAdamW
+    lr = 0.05
+    ours = ScheduleFreeAdamW(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps,
+                             weight_decay=weight_decay, schedule=Warmup(warmup) if warmup else None)
+    params = [w.copy() for w in W0]
+    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
+    topt = schedulefree.AdamWScheduleFree(tparams, lr=lr, betas=betas, eps=eps,
+                                          weight_decay=weight_decay, warmup_steps=warmup)
+    topt.train()
+    for t in range(STEPS):
+        g = gradient(np.concatenate([p.ravel() for p in params]), t)
+        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
+        ours.step(params, split(g))
+        for p, gi in zip(tparams, split(tg)):
+            p.grad = torch.tensor(gi, dtype=torch.float64)
+        topt.step()
+        for i, (p, tp) in enumerate(zip(params, tparams)):
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-11, atol=1e-13,
+                                       err_msg=f"y: params[{i}] after step {t + 1}")
+            for name in ("z", "exp_avg_sq"):
+                np.testing.assert_allclose(ours.state[i][name], topt.state[tp][name].numpy(),
+                                           rtol=1e-11, atol=1e-13, err_msg=f"{name}, step {t + 1}")
+    topt.eval()
+    for x, tp in zip(ours.eval_params(), tparams):
+        np.testing.assert_allclose(x, tp.detach().numpy(), rtol=1e-11, atol=1e-13)
+    assert np.max(np.abs(ours.eval_params()[0] - params[0])) > 1e-3

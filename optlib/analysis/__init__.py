@@ -40,6 +40,14 @@ Gradient descent and momentum on a quadratic
   :func:`rmsprop_constant_gradient_step`, :func:`rmsprop_step_size`,
   :func:`rmsprop_hover` (a :class:`Hover`), :func:`adam_weight_decay_limits`
   (:class:`WeightDecayLimits`).
+* **Noise** (``optlib.analysis.noise``, chapter 6): gradient descent and momentum on a
+  quadratic whose gradients carry independent noise of standard deviation :math:`\sigma`.
+  The state :math:`(w_t, v_t)` follows a linear recursion with additive noise; its
+  stationary covariance solves a discrete Lyapunov equation, and the expected loss settles
+  at the noise floor :math:`\mathbb E[f] = (1+\beta)\alpha\sigma^2 /
+  \big(2(2(1+\beta) - \alpha(1-\beta)h)\big) \approx \alpha\sigma^2/4`.
+  :func:`noise_floor`, :func:`noisy_expected_loss` (every step of a run, also under a
+  schedule).
 
 Every function broadcasts where it says so: ``lr`` and ``beta`` may be arrays (a grid
 of configurations), and ``curvatures`` runs along the last axis of the result before it
@@ -96,8 +104,10 @@ from .momentum import (
     nesterov_spectral_radius,
     nesterov_stability_limit,
 )
+from .noise import noise_floor, noisy_expected_loss
 
-from . import adaptive, averages, gd, momentum
+from . import adaptive, averages, gd, momentum, noise
 
 # In reading order (the API reference lists them in this order).
-__all__ = [*gd.__all__, *momentum.__all__, *averages.__all__, *adaptive.__all__]
+__all__ = [*gd.__all__, *momentum.__all__, *averages.__all__, *adaptive.__all__,
+           *noise.__all__]

@@ -91,7 +91,8 @@ class Trajectory:
     def effective_steps(self) -> np.ndarray:
         r"""Effective step size of each coordinate at each step, :math:`-\Delta w_i / g_i`.
 
-        :math:`g` is the objective's gradient at :math:`w_{t-1}` and
+        :math:`g` is the objective's gradient at :math:`w_{t-1}` (for a stochastic
+        objective the noisy gradient the run used, replayed from a fresh stream) and
         :math:`\Delta w = w_t - w_{t-1}`. For gradient descent this is :math:`\alpha`
         everywhere; for RMSprop it is :math:`\alpha / (\sqrt{s_i} + \varepsilon)`, the
         per-parameter step size. ``nan`` where the gradient is 0 (or tiny relative
@@ -101,7 +102,15 @@ class Trajectory:
             Array of shape ``(steps, *batch, 2)``.
         """
         with np.errstate(all="ignore"):
-            grads = self.objective.grad(self.points[:-1])
+            stream = getattr(self.objective, "stream", None)
+            if callable(stream):
+                # the gradients the run used, noise included: replay a fresh stream
+                replay = stream(self.points.shape[1:])
+                grads = np.empty_like(self.points[:-1])
+                for t in range(self.steps):
+                    grads[t] = replay(self.points[t])[1]
+            else:
+                grads = self.objective.grad(self.points[:-1])
             step = self.points[:-1] - self.points[1:]
             ratio = step / grads
         tiny = np.abs(grads) <= 1e-12 * np.maximum(np.abs(step), 1e-300)
@@ -165,7 +174,11 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
 
     The optimizer is :meth:`~optlib.optimizers.Optimizer.reset` first, so a run
     is reproducible. Each step computes :math:`g = \nabla f(w)` and calls
-    ``optimizer.step(w, g)``.
+    ``optimizer.step(w, g)``. An objective with a ``stream(shape)`` method (a
+    stochastic one, :class:`~optlib.objectives.Noisy`) is asked for a fresh stream
+    for each run, a function ``value_and_grad(w)`` whose k-th call gives the gradient
+    of step k: every run of it sees the same noise sequence, and ``losses`` are its
+    noise-free values.
 
     Args:
         optimizer: an optlib optimizer; array hyperparameters make a batch.
@@ -201,8 +214,14 @@ def run(optimizer: Optimizer, objective, w0, steps: int, *, max_loss: float | No
                          "or a smaller batch")
     if max_loss is not None:
         max_loss = _validate.real("max_loss", max_loss, low=0.0, low_inclusive=False)
-    value_and_grad = getattr(objective, "value_and_grad", None) or (
-        lambda x: (objective.value(x), objective.grad(x)))
+    stream = getattr(objective, "stream", None)
+    if callable(stream):
+        # A stochastic objective (optlib.objectives.Noisy) gives a fresh stream per run: its
+        # k-th call has the noise of step k, so every run starts the same noise sequence.
+        value_and_grad = stream(w.shape)
+    else:
+        value_and_grad = getattr(objective, "value_and_grad", None) or (
+            lambda x: (objective.value(x), objective.grad(x)))
 
     # optlib's objectives return a new gradient array of w's shape and dtype at every
     # call; another object's gradient is checked at every step

@@ -1,6 +1,7 @@
 """Tests for optlib.objectives: analytic derivatives, batching, validation."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -491,8 +492,8 @@ def test_registry_factories_and_names():
 
 
 def test_public_names():
-    expected = {"OBJECTIVES", "Beale", "LinearRegression", "Objective", "Quadratic", "Rosenbrock",
-                "Saddle"}
+    expected = {"OBJECTIVES", "Beale", "LinearRegression", "Noisy", "Objective", "Quadratic",
+                "Rosenbrock", "Saddle", "minibatch_noise"}
     assert set(objectives.__all__) == expected
     assert all(hasattr(objectives, name) for name in expected)
     with pytest.raises(TypeError):
@@ -604,3 +605,273 @@ def test_line_fit_rejects_bad_data(x, y, error):
 
     with pytest.raises(error, match="x and y"):
         LinearRegression(x, y)
+
+
+
+# --------------------------------------------------------------------------
+# Noisy: reproducible gradient noise g = grad f(w) + sigma * xi_t
+# --------------------------------------------------------------------------
+
+
+def reference_xi(seed, step, shape):
+    """The documented draw of step t, recomputed with plain numpy."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(step,))).standard_normal(
+        shape)
+
+
+def test_noisy_gradient_is_the_exact_gradient_plus_sigma_times_the_documented_draw():
+    """grad(w, step=t) = grad f(w) + sigma * xi_t, xi_t from SeedSequence(seed, spawn_key=(t,));
+    per-coordinate sigma; the value, Hessian, minimum and the rest are the wrapped objective's."""
+    inner = Quadratic(curvatures=(2.0, 9.0), angle=0.4, center=(1.0, -2.0))
+    sigma = np.array([0.5, 3.0])
+    f = objectives.Noisy(inner, noise=sigma, seed=11)
+    w = np.array([[0.3, -1.0], [2.0, 5.0], [-4.0, 0.5]])
+    for step in (1, 2, 17):
+        expected = inner.grad(w) + sigma * reference_xi(11, step, w.shape)
+        np.testing.assert_array_equal(f.grad(w, step=step), expected)
+        value, grad = f.value_and_grad(w, step=step)
+        np.testing.assert_array_equal(grad, expected)
+        np.testing.assert_array_equal(value, inner.value(w))
+    np.testing.assert_array_equal(f.value(w), inner.value(w))
+    np.testing.assert_array_equal(f(w), inner.value(w))
+    np.testing.assert_array_equal(f.hessian_at(w), inner.hessian_at(w))
+    np.testing.assert_array_equal(f.minimum, inner.minimum)
+    np.testing.assert_array_equal(f.start, inner.start)
+    assert (f.min_value, f.bounds, f.labels) == (inner.min_value, inner.bounds, inner.labels)
+    # public attributes of the wrapped objective read through
+    np.testing.assert_array_equal(f.hessian, inner.hessian)
+    np.testing.assert_array_equal(f.eigenvectors, inner.eigenvectors)
+    assert f.curvatures == (2.0, 9.0) and f.condition_number == 4.5
+    assert f.objective is inner
+    with pytest.raises(AttributeError, match="_hessian_matrix"):
+        _ = f._hessian_matrix          # private names are not delegated
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = f.no_such_thing
+
+
+def test_noisy_float32_points_give_float32_gradients():
+    f = objectives.Noisy(Rosenbrock(), noise=0.1, seed=0)
+    w = np.array([0.5, 0.5], dtype=np.float32)
+    g = f.grad(w, step=3)
+    assert g.dtype == np.float32
+    expected = Rosenbrock().grad(w).astype(np.float64) + 0.1 * reference_xi(0, 3, (2,))
+    np.testing.assert_allclose(g, expected, rtol=1e-6)
+
+
+def test_noisy_draw_shapes_independent_common_and_replicas():
+    """common=False: every point its own noise; common=True: one draw (2,) shared by all points;
+    replicas=R: one draw (R, 2) shared along the axes before the last batch axis."""
+    inner = Quadratic()
+    w = np.zeros((3, 4, 2))          # the minimum: the gradient is the noise alone
+    own = objectives.Noisy(inner, 1.0, seed=5).grad(w, step=2)
+    np.testing.assert_array_equal(own, reference_xi(5, 2, (3, 4, 2)))
+    assert len({tuple(row) for row in own.reshape(-1, 2)}) == 12
+    shared = objectives.Noisy(inner, 1.0, seed=5, common=True).grad(w, step=2)
+    np.testing.assert_array_equal(shared, np.broadcast_to(reference_xi(5, 2, (2,)), (3, 4, 2)))
+    reps = objectives.Noisy(inner, 1.0, seed=5, common=True, replicas=4).grad(w, step=2)
+    np.testing.assert_array_equal(reps, np.broadcast_to(reference_xi(5, 2, (4, 2)), (3, 4, 2)))
+    # a per-configuration sigma (K, 1) scales each row's noise
+    sigma = np.array([[0.0], [1.0], [2.5]])
+    g = objectives.Noisy(inner, sigma, seed=5, common=True).grad(np.zeros((3, 2)), step=4)
+    np.testing.assert_array_equal(g, sigma * reference_xi(5, 4, (2,)))
+
+
+def test_noisy_is_reproducible_by_its_seed():
+    w = np.zeros((50, 2))
+    a = objectives.Noisy(Quadratic(), 0.7, seed=3)
+    b = objectives.Noisy(Quadratic(), 0.7, seed=3)
+    np.testing.assert_array_equal(a.grad(w, step=9), b.grad(w, step=9))
+    np.testing.assert_array_equal(a.grad(w, step=9), a.grad(w, step=9))
+    assert not np.any(a.grad(w, step=9) == objectives.Noisy(Quadratic(), 0.7, seed=4).grad(
+        w, step=9))
+    assert not np.any(a.grad(w, step=9) == a.grad(w, step=10))
+
+
+def test_noisy_stream_counts_steps_from_one_and_restarts():
+    f = objectives.Noisy(Saddle(), noise=(0.2, 1.5), seed=8)
+    w = np.array([[0.1, 0.2], [1.0, -0.3]])
+    oracle = f.stream(w.shape)
+    for step in range(1, 6):
+        value, grad = oracle(w)
+        np.testing.assert_array_equal(grad, f.grad(w, step=step))
+        np.testing.assert_array_equal(value, Saddle().value(w))
+    np.testing.assert_array_equal(f.stream(w.shape)(w)[1], f.grad(w, step=1))
+    with pytest.raises(ValueError, match=r"shape \(2, 2\).*shape \(2,\)"):
+        oracle(np.zeros(2))
+
+
+def test_noisy_noise_has_mean_zero_variance_sigma_squared_and_no_correlation():
+    """Over many draws each coordinate of (g - grad f)/sigma has mean 0 and variance 1 within
+    4 standard errors; neighbouring steps, neighbouring runs and the two coordinates are
+    uncorrelated within 4/sqrt(n)."""
+    sigma = np.array([0.5, 2.0])
+    f = objectives.Noisy(Quadratic(curvatures=(1.0, 4.0)), noise=sigma, seed=2024)
+    runs, steps = 4000, 12
+    w = np.zeros((runs, 2))
+    noise = np.stack([f.grad(w, step=t) for t in range(1, steps + 1)])   # (steps, runs, 2)
+    z = noise / sigma
+    n = z[..., 0].size
+    mean = z.mean(axis=(0, 1))
+    var = z.var(axis=(0, 1), ddof=1)
+    assert np.all(np.abs(mean) < 4 / math.sqrt(n)), mean
+    assert np.all(np.abs(var - 1.0) < 4 * math.sqrt(2 / (n - 1))), var
+    # the raw noise has standard deviation sigma per coordinate
+    np.testing.assert_allclose(noise.std(axis=(0, 1)), sigma, rtol=4 * math.sqrt(0.5 / n))
+
+    def corr(a, b):
+        a, b = a.ravel() - a.mean(), b.ravel() - b.mean()
+        return float(a @ b / math.sqrt((a @ a) * (b @ b)))
+
+    lag_steps = corr(z[1:], z[:-1])
+    lag_runs = corr(z[:, 1:], z[:, :-1])
+    coordinates = corr(z[..., 0], z[..., 1])
+    for r, m in ((lag_steps, z[1:].size), (lag_runs, z[:, 1:].size), (coordinates, n)):
+        assert abs(r) < 4 / math.sqrt(m), (lag_steps, lag_runs, coordinates)
+
+
+def test_noisy_one_run_in_time_has_independent_steps():
+    """One run (common=True, a single point) over 5000 steps: lag-1 and lag-2 autocorrelation of
+    the noise within 4/sqrt(n), variance sigma^2 within 4 standard errors."""
+    f = objectives.Noisy(Quadratic(), noise=1.5, seed=1, common=True)
+    oracle = f.stream((2,))
+    noise = np.stack([oracle(np.zeros(2))[1] for _ in range(5000)])
+    z = noise / 1.5
+    n = z.size
+    assert abs(z.var(ddof=1) - 1.0) < 4 * math.sqrt(2 / (n - 1))
+    for lag in (1, 2):
+        a, b = z[lag:] - z.mean(), z[:-lag] - z.mean()
+        r = float(np.sum(a * b) / math.sqrt(np.sum(a * a) * np.sum(b * b)))
+        assert abs(r) < 4 / math.sqrt(a.size), (lag, r)
+
+
+def test_noisy_zero_noise_is_the_exact_gradient():
+    w = lattice(Beale(), 5)
+    np.testing.assert_array_equal(objectives.Noisy(Beale(), 0.0, seed=1).grad(w, step=3),
+                                  Beale().grad(w))
+
+
+def test_noisy_is_immutable_and_keeps_its_own_copy_of_noise():
+    sigma = np.array([1.0, 2.0])
+    f = objectives.Noisy(Quadratic(), sigma, seed=1)
+    sigma[0] = 100.0
+    np.testing.assert_array_equal(f.noise, [1.0, 2.0])
+    for name, value in (("noise", 3.0), ("seed", 2), ("objective", Beale()), ("common", True),
+                        ("curvatures", (1.0, 2.0)), ("new_attribute", 1)):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(f, name, value)
+    with pytest.raises(AttributeError, match="immutable"):
+        del f.seed
+    with pytest.raises(ValueError, match="read-only"):
+        f.noise[0] = 5.0
+    assert f.seed == 1 and f.noise.tolist() == [1.0, 2.0] and not f.common
+
+
+def test_noisy_repr_and_name():
+    f = objectives.Noisy(Quadratic(), 0.5, seed=3)
+    assert repr(f) == ("Noisy(objective=Quadratic(curvatures=(1.0, 25.0), angle=0.0), noise=0.5, "
+                       "seed=3)")
+    assert f.name == "Elongated quadratic, noisy gradients (σ = 0.5)"
+    g = objectives.Noisy(Rosenbrock(), (0.5, 2), seed=0, common=True, replicas=7)
+    assert repr(g) == ("Noisy(objective=Rosenbrock(a=1.0, b=100.0), noise=[0.5, 2.0], seed=0, "
+                       "common=True, replicas=7)")
+    assert g.name == "Rosenbrock, noisy gradients (σ = (0.5, 2))"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"noise": -0.1}, ValueError, r"noise=-0\.1"),
+        ({"noise": math.nan}, ValueError, "noise=nan"),
+        ({"noise": math.inf}, ValueError, "noise=inf"),
+        ({"noise": (1.0, -1.0)}, ValueError, r"noise=\(1\.0, -1\.0\)"),
+        ({"noise": (1.0, 2.0, 3.0)}, ValueError, r"noise=\(1\.0, 2\.0, 3\.0\)"),
+        ({"noise": "0.5"}, TypeError, "noise='0.5'"),
+        ({"noise": True}, TypeError, "noise=True"),
+        ({"noise": None}, TypeError, "noise=None"),
+        ({"noise": 1.0, "seed": -1}, ValueError, "seed=-1"),
+        ({"noise": 1.0, "seed": 1.5}, TypeError, "seed=1.5"),
+        ({"noise": 1.0, "seed": True}, TypeError, "seed=True"),
+        ({"noise": 1.0, "seed": "0"}, TypeError, "seed='0'"),
+        ({"noise": 1.0, "common": 1}, TypeError, "common=1"),
+        ({"noise": 1.0, "common": True, "replicas": 0}, ValueError, "replicas=0"),
+        ({"noise": 1.0, "common": True, "replicas": 2.0}, TypeError, "replicas=2.0"),
+        ({"noise": 1.0, "replicas": 3}, ValueError, "replicas=3.*common=False"),
+    ],
+)
+def test_noisy_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        objectives.Noisy(Quadratic(), **kwargs)
+
+
+def test_noisy_rejects_an_objective_that_is_not_one():
+    with pytest.raises(TypeError, match="objective=None"):
+        objectives.Noisy(None, 1.0)
+    with pytest.raises(TypeError, match="noise-free objective, got objective=Noisy"):
+        objectives.Noisy(objectives.Noisy(Quadratic(), 1.0), 1.0)
+
+
+def re_shape(shape):
+    """A shape as a regular expression (its parentheses escaped)."""
+    return re.escape(str(shape))
+
+
+def test_noisy_gradient_needs_a_valid_step_and_fitting_points():
+    f = objectives.Noisy(Quadratic(), noise=[[1.0], [2.0], [3.0]], seed=0)
+    w = np.zeros((3, 2))
+    with pytest.raises(TypeError, match=r"step=t.*stream\(shape\)"):
+        f.grad(w)
+    with pytest.raises(TypeError, match="step=t"):
+        f.value_and_grad(w)
+    with pytest.raises(ValueError, match="step=0"):
+        f.grad(w, step=0)
+    with pytest.raises(TypeError, match="step=1.0"):
+        f.grad(w, step=1.0)
+    # noise (3, 1) must broadcast to the points' shape without enlarging it
+    for shape in ((2,), (2, 2), (1, 2)):
+        with pytest.raises(ValueError, match=rf"noise of shape \(3, 1\).*points of shape "
+                                             rf"{re_shape(shape)}"):
+            f.grad(np.zeros(shape), step=1)
+        with pytest.raises(ValueError, match="noise of shape"):
+            f.stream(shape)
+    reps = objectives.Noisy(Quadratic(), 1.0, common=True, replicas=4)
+    with pytest.raises(ValueError, match=r"replicas=4 .*length 4.*shape \(3, 2\)"):
+        reps.grad(np.zeros((3, 2)), step=1)
+    with pytest.raises(ValueError, match=r"replicas=4"):
+        reps.grad(np.zeros(2), step=1)
+    with pytest.raises(TypeError, match="shape="):
+        f.stream([3, 2])
+    with pytest.raises(ValueError, match=r"shape=\(3, 3\)"):
+        f.stream((3, 3))
+    with pytest.raises(ValueError, match=r"w .*shape \(3, 3\)"):
+        f.grad(np.zeros((3, 3)), step=1)
+    assert f.grad(w, step=1).shape == (3, 2)
+
+
+def test_minibatch_noise_is_sigma_over_root_batch_size():
+    assert objectives.minibatch_noise(3.0, 9) == 1.0
+    assert isinstance(objectives.minibatch_noise(3.0, 9), float)
+    sizes = np.array([[1], [2], [32], [1000]])
+    np.testing.assert_allclose(objectives.minibatch_noise(2.0, sizes),
+                               2.0 / np.sqrt(sizes.astype(float)), rtol=1e-15)
+    np.testing.assert_allclose(objectives.minibatch_noise([1.0, 4.0], 4), [0.5, 2.0])
+    # the mean of B independent draws of standard deviation sigma: checked by simulation
+    rng = np.random.default_rng(0)
+    means = rng.normal(0.0, 2.0, size=(20000, 16)).mean(axis=1)
+    assert abs(means.std(ddof=1) / objectives.minibatch_noise(2.0, 16) - 1) < 4 / math.sqrt(
+        2 * 20000)
+
+
+@pytest.mark.parametrize(
+    "noise, batch_size, error, match",
+    [
+        (1.0, 0, ValueError, "batch_size"),
+        (1.0, 2.0, TypeError, "batch_size=2.0"),
+        (1.0, True, TypeError, "batch_size=True"),
+        (-1.0, 4, ValueError, "noise=-1.0"),
+        ("1", 4, TypeError, "noise='1'"),
+        ((1.0, 2.0, 3.0), (1, 2), ValueError, "do not broadcast"),
+    ],
+)
+def test_minibatch_noise_rejects_bad_arguments(noise, batch_size, error, match):
+    with pytest.raises(error, match=match):
+        objectives.minibatch_noise(noise, batch_size)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import optlib
-from optlib.objectives import Beale, Quadratic, Rosenbrock, Saddle
+from optlib.objectives import Beale, Noisy, Quadratic, Rosenbrock, Saddle
 
 
 # --------------------------------------------------------------------------
@@ -611,3 +611,209 @@ def test_an_objective_of_another_kind_is_checked_at_every_step():
     with pytest.raises(ValueError, match=r"gradient at step 4 has shape \(1,\); it must have "
                                          r"the shape of the points, \(2,\)"):
         optlib.run(optlib.Adam(lr=0.1), Sloppy(), bowl.start, 10)
+
+
+# --------------------------------------------------------------------------
+# Runs on a noisy objective (optlib.objectives.Noisy)
+# --------------------------------------------------------------------------
+
+
+def seeded_xi(seed, step, shape):
+    """The documented noise draw of step t, recomputed with plain numpy."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(step,))).standard_normal(
+        shape)
+
+
+def test_noisy_run_is_gradient_descent_with_the_documented_noise_of_each_step():
+    """w_t = w_{t-1} - lr (H w_{t-1} + sigma xi_t), xi_t drawn for t = 1, 2, ... by the test's own
+    recursion; the losses are the noise-free f(w_t)."""
+    inner = Quadratic(curvatures=(1.0, 10.0), angle=0.3)
+    f = Noisy(inner, noise=0.4, seed=21)
+    lr, steps = 0.05, 60
+    traj = optlib.run(optlib.GradientDescent(lr=lr), f, inner.start, steps)
+    h = inner.hessian
+    w = inner.start
+    expected = [w]
+    for t in range(1, steps + 1):
+        w = w - lr * (h @ w + 0.4 * seeded_xi(21, t, (2,)))
+        expected.append(w)
+    expected = np.array(expected)
+    np.testing.assert_allclose(traj.points, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(traj.losses, 0.5 * np.einsum("ti,ij,tj->t", expected, h, expected),
+                               rtol=1e-11, atol=1e-15)
+
+
+def test_noisy_runs_are_reproducible_and_the_seed_matters():
+    f = Noisy(Quadratic(), noise=1.0, seed=4)
+    opt = optlib.Momentum(lr=0.03, beta=0.9)
+    a = optlib.run(opt, f, f.start, 200)
+    b = optlib.run(opt, f, f.start, 200)
+    np.testing.assert_array_equal(a.points, b.points)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    c = optlib.run(opt, Noisy(Quadratic(), noise=1.0, seed=4), f.start, 200)   # an equal object
+    np.testing.assert_array_equal(a.points, c.points)
+    d = optlib.run(opt, Noisy(Quadratic(), noise=1.0, seed=5), f.start, 200)
+    assert not np.any(a.points[1:] == d.points[1:])
+
+
+def test_noise_free_noisy_run_equals_the_plain_run():
+    for objective in (Quadratic(angle=0.5), Rosenbrock(), Beale(), Saddle()):
+        opt = optlib.Adam(lr=0.01)
+        plain = optlib.run(opt, objective, objective.start, 80)
+        noisy = optlib.run(opt, Noisy(objective, 0.0, seed=1), objective.start, 80)
+        np.testing.assert_array_equal(noisy.points, plain.points)
+        np.testing.assert_array_equal(noisy.losses, plain.losses)
+
+
+def recovered_noise_gd(traj, lr, hessian):
+    """The noise gradient descent received: g_t = (w_{t-1} - w_t)/lr, minus H w_{t-1}."""
+    p = traj.points
+    return (p[:-1] - p[1:]) / lr - p[:-1] @ hessian.T
+
+
+def recovered_noise_momentum(traj, lr, beta, hessian):
+    """The noise EMA momentum received: v_t = (w_{t-1} - w_t)/lr and
+    g_t = (v_t - beta v_{t-1})/(1 - beta), minus H w_{t-1}."""
+    p = traj.points
+    v = (p[:-1] - p[1:]) / lr
+    v_prev = np.concatenate([np.zeros_like(v[:1]), v[:-1]])
+    return (v - beta * v_prev) / (1 - beta) - p[:-1] @ hessian.T
+
+
+def test_two_optimizers_on_the_same_noisy_objective_see_the_same_noise():
+    """Common random numbers across optimizers: the noise recovered from a gradient-descent run and
+    from a momentum run on one Noisy is the same sequence (the documented draws); another seed's
+    is not."""
+    inner = Quadratic(curvatures=(1.0, 5.0))
+    f = Noisy(inner, noise=0.8, seed=13)
+    h = inner.hessian
+    gd = optlib.run(optlib.GradientDescent(lr=0.1), f, inner.start, 100)
+    mom = optlib.run(optlib.Momentum(lr=0.1, beta=0.5), f, inner.start, 100)
+    noise_gd = recovered_noise_gd(gd, 0.1, h)
+    noise_mom = recovered_noise_momentum(mom, 0.1, 0.5, h)
+    np.testing.assert_allclose(noise_gd, noise_mom, atol=1e-9)
+    expected = 0.8 * np.array([seeded_xi(13, t, (2,)) for t in range(1, 101)])
+    np.testing.assert_allclose(noise_gd, expected, atol=1e-9)
+    other = optlib.run(optlib.GradientDescent(lr=0.1), Noisy(inner, 0.8, seed=14), inner.start,
+                       100)
+    assert np.all(np.abs(recovered_noise_gd(other, 0.1, h) - noise_gd) > 1e-9)
+
+
+def test_common_noise_batched_run_equals_the_single_runs_row_by_row():
+    """common=True: K learning rates (and K noise levels) in one (K, 2) run give, row by row, the K
+    single runs."""
+    inner = Quadratic(curvatures=(1.0, 25.0))
+    lrs = np.array([0.005, 0.02, 0.05, 0.075])
+    sigmas = np.array([0.1, 0.5, 1.0, 2.0])
+    batch = optlib.run(optlib.Momentum(lr=lrs[:, None], beta=0.8),
+                       Noisy(inner, sigmas[:, None], seed=2, common=True), inner.start, 150)
+    assert batch.points.shape == (151, 4, 2)
+    for k, (lr, sigma) in enumerate(zip(lrs, sigmas)):
+        single = optlib.run(optlib.Momentum(lr=lr, beta=0.8),
+                            Noisy(inner, sigma, seed=2, common=True), inner.start, 150)
+        np.testing.assert_array_equal(batch.points[:, k], single.points)
+        np.testing.assert_array_equal(batch.losses[:, k], single.losses)
+
+
+def test_independent_noise_batched_run_has_a_different_path_per_row():
+    """common=False (the default): K runs from one start with one learning rate are K different
+    paths, reproducible as a batch; each row's noise is the documented draw of its position."""
+    inner = Quadratic(curvatures=(1.0, 4.0))
+    f = Noisy(inner, noise=1.0, seed=9)
+    start = np.tile(inner.start, (6, 1))
+    a = optlib.run(optlib.GradientDescent(lr=0.1), f, start, 40)
+    b = optlib.run(optlib.GradientDescent(lr=0.1), f, start, 40)
+    np.testing.assert_array_equal(a.points, b.points)
+    finals = {tuple(row) for row in a.points[-1]}
+    assert len(finals) == 6
+    noise = recovered_noise_gd(a, 0.1, inner.hessian)
+    expected = np.array([seeded_xi(9, t, (6, 2)) for t in range(1, 41)])
+    np.testing.assert_allclose(noise, expected, atol=1e-9)
+
+
+def test_replicas_share_noise_across_configurations():
+    """common=True, replicas=R: hyperparameters (A, 1, 1) and a start (R, 2) make (A, R, 2) runs;
+    configuration a is the run of its learning rate alone on R independent replicas
+    (common=False), and every configuration sees the same R noise paths."""
+    inner = Quadratic(curvatures=(1.0, 25.0))
+    lrs = np.array([0.01, 0.03, 0.06])
+    start = np.tile(inner.start, (5, 1))
+    grid = optlib.run(optlib.GradientDescent(lr=lrs[:, None, None]),
+                      Noisy(inner, 0.5, seed=6, common=True, replicas=5), start, 60)
+    assert grid.points.shape == (61, 3, 5, 2)
+    noises = []
+    for a, lr in enumerate(lrs):
+        alone = optlib.run(optlib.GradientDescent(lr=lr), Noisy(inner, 0.5, seed=6), start, 60)
+        np.testing.assert_array_equal(grid.points[:, a], alone.points)
+        noises.append(recovered_noise_gd(alone, lr, inner.hessian))
+    np.testing.assert_allclose(noises[0], noises[1], atol=1e-9)
+    np.testing.assert_allclose(noises[0], noises[2], atol=1e-9)
+    assert len({tuple(row) for row in noises[0][0]}) == 5     # the replicas differ
+
+
+def stationary_gd_loss(lr, curvatures, sigmas):
+    r"""E[f] of gradient descent at stationarity on f = sum_i lambda_i u_i^2 / 2 with gradient
+    noise of standard deviation sigma_i along eigenvector i.
+
+    u_{t+1} = (1 - lr lambda) u_t - lr sigma xi_t has stationary variance
+    v = lr^2 sigma^2 / (1 - (1 - lr lambda)^2) = lr sigma^2 / (lambda (2 - lr lambda)), and
+    E[lambda u^2 / 2] = lr sigma^2 / (2 (2 - lr lambda)).
+    """
+    lam, sig = np.asarray(curvatures, float), np.asarray(sigmas, float)
+    return float(np.sum(lr * sig**2 / (2 * (2 - lr * lam))))
+
+
+@pytest.mark.parametrize(
+    "curvatures, angle, noise, lr",
+    [
+        ((18.0, 1.0), 0.0, (1.0, 0.0), 0.1),     # one dimension (no noise along y), lr λ = 1.8
+        ((1.0, 25.0), 0.0, (0.5, 2.0), 0.05),    # per-coordinate noise
+        ((1.0, 25.0), 0.7, 1.0, 0.07),           # rotated bowl, isotropic noise, near 2/lambda_max
+    ],
+)
+def test_stationary_loss_of_gradient_descent_matches_the_closed_form(curvatures, angle, noise,
+                                                                        lr):
+    """Mean loss over R independent runs (after a burn-in that removes the start's influence to
+    1e-12) equals sum_i lr sigma_i^2 / (2 (2 - lr lambda_i)) within 4 standard errors of the
+    per-run time averages (the runs are independent; their time averages are i.i.d.)."""
+    inner = Quadratic(curvatures=curvatures, angle=angle)
+    runs, burn, window = 2000, 400, 400
+    f = Noisy(inner, noise, seed=31)
+    traj = optlib.run(optlib.GradientDescent(lr=lr), f, np.zeros((runs, 2)), burn + window)
+    assert not np.any(traj.diverged)
+    per_run = traj.losses[burn + 1:].mean(axis=0)          # (runs,)
+    estimate = per_run.mean()
+    band = 4 * per_run.std(ddof=1) / math.sqrt(runs)
+    expected = stationary_gd_loss(lr, curvatures, np.broadcast_to(noise, (2,)))
+    assert abs(estimate - expected) < band, (estimate, expected, band)
+    # the band is tight enough to tell a 10 % error in sigma (21 % in E[f]) apart
+    assert band < 0.1 * expected
+
+
+def test_noisy_effective_steps_replay_the_noise_the_run_used():
+    """Gradient descent's effective step is its learning rate also under noise: the gradients are
+    replayed with the run's noise, not drawn afresh."""
+    f = Noisy(Quadratic(), noise=0.5, seed=3)
+    traj = optlib.run(optlib.GradientDescent(lr=0.02), f, np.tile(f.start, (3, 1)), 50)
+    eff = traj.effective_steps()
+    assert eff.shape == (50, 3, 2)
+    np.testing.assert_allclose(eff[np.isfinite(eff)], 0.02, rtol=1e-9)
+    assert np.isfinite(eff).mean() > 0.99
+    assert optlib.run(optlib.GradientDescent(lr=0.02), f, f.start, 0).effective_steps().shape == (
+        0, 2)
+
+
+def test_noisy_run_that_does_not_fit_is_rejected_and_changes_nothing():
+    """noise of shape (3, 1) with a single start: ValueError before the optimizer is reset."""
+    f = Noisy(Quadratic(), noise=[[0.1], [0.2], [0.3]], seed=0)
+    opt = optlib.GradientDescent(lr=0.01)
+    opt.step(np.ones(2), np.ones(2))
+    with pytest.raises(ValueError, match=r"noise of shape \(3, 1\)"):
+        optlib.run(opt, f, f.start, 10)
+    assert opt.t == 1
+    reps = Noisy(Quadratic(), 1.0, seed=0, common=True, replicas=4)
+    with pytest.raises(ValueError, match="replicas=4"):
+        optlib.run(opt, reps, np.zeros((3, 2)), 10)
+    assert opt.t == 1
+    ok = optlib.run(opt, f, np.zeros((3, 2)), 10)
+    assert ok.points.shape == (11, 3, 2)

@@ -31,7 +31,15 @@ from here.
 from __future__ import annotations
 
 from .. import _settings
-from .explorers import ComparisonExplorer, EMAExplorer, MomentumRateExplorer, TrajectoryExplorer
+from .explorers import (
+    ComparisonExplorer,
+    EMAExplorer,
+    MomentumRateExplorer,
+    NoiseExplorer,
+    ScheduleExplorer,
+    TrajectoryExplorer,
+    default_schedules,
+)
 from .model import SYMBOLS, Exploration, Slider, format_value
 from .static import decode
 
@@ -42,6 +50,9 @@ __all__ = [
     "MomentumRateExplorer",
     "EMAExplorer",
     "ComparisonExplorer",
+    "NoiseExplorer",
+    "ScheduleExplorer",
+    "default_schedules",
     "SYMBOLS",
     "format_value",
 ]

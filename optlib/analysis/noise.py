@@ -264,7 +264,8 @@ def noisy_expected_loss(lr, curvature, noise, steps, w0, beta=0.0, schedule=None
 
     lr, lam, sigma, w0, beta = (np.broadcast_to(x, shape) for x in (lr, lam, sigma, w0, beta))
     out = np.empty(shape + (steps + 1,))
-    with np.errstate(over="ignore", invalid="ignore"):
+    # a decaying mean underflows to 0 (its limit); a growing run overflows to inf (reported)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         var = sigma * sigma
         mean_w, mean_v = w0.astype(np.float64), np.zeros(shape)
         p, q, r = np.zeros(shape), np.zeros(shape), np.zeros(shape)   # P_ww, P_wv, P_vv

@@ -862,19 +862,21 @@ class NoiseExplorer(Exploration):
         loss_axes(ax_loss, self.steps, title=r"$f(w_t) - f^*$", ylim=ylim)
         ax_loss.set_title("loss")
         color = self._color
+        # the loss panel's curves first: they show at every setting (the static view's first
+        # path), while at a small alpha the runs are still outside the contour's window
         return {
+            "mean": ax_loss.plot([], [], "-", color=color, lw=1.4,
+                                 label=f"mean loss of the {self.replicas} runs")[0],
+            "expected": ax_loss.plot([], [], "--", color=NEUTRAL[0], lw=1.6,
+                                     label=r"exact $E[f(w_t)] - f^*$")[0],
+            "floor": ax_loss.plot([], [], "-", color=NEUTRAL[2], lw=1.2,
+                                  label="noise floor")[0],
             "path": ax_cloud.plot([], [], "-", color=color, lw=1.0,
                                   label="one run's path")[0],
             "ellipse": ax_cloud.plot([], [], "-", color=NEUTRAL[0], lw=1.2,
                                      label="stationary cloud, 2 s.d.")[0],
             "cloud": ax_cloud.plot([], [], "o", color=color, ms=4.5, mec="black", mew=0.6,
                                    label=f"the {self.replicas} runs at step {self.steps}")[0],
-            "expected": ax_loss.plot([], [], "--", color=NEUTRAL[0], lw=1.6,
-                                     label=r"exact $E[f(w_t)] - f^*$")[0],
-            "mean": ax_loss.plot([], [], "-", color=color, lw=1.4,
-                                 label=f"mean loss of the {self.replicas} runs")[0],
-            "floor": ax_loss.plot([], [], "-", color=NEUTRAL[2], lw=1.2,
-                                  label="noise floor")[0],
         }
 
     def frame(self, index):
@@ -1080,16 +1082,15 @@ class ScheduleExplorer(Exploration):
         loss_axes(ax_loss, self.steps, title=r"$f(w_t) - f^*$", ylim=ylim)
         ax_loss.set_title(f"loss, budget {self.steps} steps")
         color = self._color
-        return {
-            "multiplier": ax_mu.plot([], [], "-", color=color, lw=2.0,
-                                     label="the schedule")[0],
-            "constant": ax_loss.plot([], [], "--", color=NEUTRAL[1], lw=1.4,
-                                     label="constant α")[0],
-            "expected": ax_loss.plot([], [], "-", color=color, lw=2.0,
-                                     label=r"exact $E[f(w_t)] - f^*$ with the schedule")[0],
-            "runs": ax_loss.plot([], [], "o", color=color, ms=3.5, mec="black", mew=0.5,
-                                 label=f"mean of {self.replicas} noisy runs")[0],
-        }
+        multiplier = ax_mu.plot([], [], "-", color=color, lw=2.0, label="the schedule")[0]
+        constant = ax_loss.plot([], [], "--", color=NEUTRAL[1], lw=1.4, label="constant α")[0]
+        expected = ax_loss.plot([], [], "-", color=color, lw=2.0,
+                                label=r"exact $E[f(w_t)] - f^*$ with the schedule")[0]
+        runs = ax_loss.plot([], [], "o", color=color, ms=3.5, mec="black", mew=0.5,
+                            label=f"mean of {self.replicas} noisy runs")[0]
+        # the curve that every control moves first (the static view's first path)
+        return {"expected": expected, "multiplier": multiplier, "constant": constant,
+                "runs": runs}
 
     def frame(self, index):
         k, i = index

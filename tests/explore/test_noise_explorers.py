@@ -420,7 +420,7 @@ def test_legends_and_colours_follow_the_book():
     assert schedule._artists["expected"].get_color() == COLORS["GradientDescent"]
     labels = [e["label"] for e in gd.legend()]
     assert labels == ["one run's path", "stationary cloud, 2 s.d.", "the 6 runs at step 40",
-                      "exact E[f(wₜ)] − f*", "mean loss of the 6 runs", "noise floor"]
+                      "mean loss of the 6 runs", "exact E[f(wₜ)] − f*", "noise floor"]
     assert [e["label"] for e in schedule.legend()] == [
         "constant α", "the schedule", "exact E[f(wₜ)] − f* with the schedule",
         "mean of 6 noisy runs"]

@@ -187,6 +187,7 @@ _STATE_JS = r"""root => {
     name: root.dataset.exploration || "",
     sizes: spec.sizes, labels: spec.labels, width: spec.width, height: spec.height,
     frames: spec.frames.length,
+    background: spec.background,
     index: index,
     kinds: inputs.map(i => i.tagName.toLowerCase()),
     max: inputs.map(i => i.tagName === "SELECT" ? i.options.length - 1 : +i.max),
@@ -277,17 +278,23 @@ def _exercise(page, root, where: str) -> list[str]:
 
 
 def _exercise_dropdown(root, where: str, before: dict) -> list[str]:
-    """Choose another option of the first dropdown: background, paths and readout follow."""
+    """Choose another option of the first dropdown: paths and readout follow, and the
+    background too when the dropdown is the exploration's background slider (a comparison's
+    objective); another dropdown (chapter 6's schedule) keeps the background."""
     i = before["kinds"].index("select")
     choice = (before["index"][i] + 1) % (before["max"][i] + 1)
     root.locator("select").first.select_option(index=choice)
     chosen = _state(root)
     where_chosen = f"{where} after choosing option {choice}"
     problems = _check_state(where_chosen, chosen)
-    for key, what in (("imgTail", "background image"), ("d", "first SVG path"),
-                      ("readout", "readout")):
+    switches_background = before["background"] == i
+    for key, what in (("d", "first SVG path"), ("readout", "readout")) + (
+            (("imgTail", "background image"),) if switches_background else ()):
         if chosen[key] == before[key]:
             problems.append(f"{where_chosen}: the {what} did not change")
+    if not switches_background and chosen["imgTail"] != before["imgTail"]:
+        problems.append(f"{where_chosen}: the background image changed, but this dropdown "
+                        "is not the exploration's background slider")
     return problems
 
 

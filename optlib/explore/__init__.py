@@ -23,23 +23,16 @@ The frames are computed once, so live and static views agree exactly on every
 grid point: both draw :meth:`Exploration.frame`.
 
 The package has one module per idea: ``model`` (sliders, grid, figure and
-frames), ``live`` (the widget), ``static`` (the HTML export and ``static.js``)
-and ``explorers`` (the chapters' explorations). Every name below is imported
-from here.
+frames), ``live`` (the widget), ``static`` (the HTML export and ``static.js``),
+``explorers`` (the explorations of chapters 1–5) and ``noise`` (chapter 6's: gradient
+noise and learning-rate schedules). Every name below is imported from here.
 """
 
 from __future__ import annotations
 
 from .. import _settings
-from .explorers import (
-    ComparisonExplorer,
-    EMAExplorer,
-    MomentumRateExplorer,
-    NoiseExplorer,
-    ScheduleExplorer,
-    TrajectoryExplorer,
-    default_schedules,
-)
+from .explorers import ComparisonExplorer, EMAExplorer, MomentumRateExplorer, TrajectoryExplorer
+from .noise import NoiseExplorer, ScheduleExplorer, default_schedules
 from .model import SYMBOLS, Exploration, Slider, format_value
 from .static import decode
 

@@ -217,7 +217,7 @@ def test_bad_update_index_is_a_readable_error_and_changes_nothing():
 
 # --------------------------------------------------------------------------- docstrings
 MODULES = ("optlib.explore", "optlib.explore.model", "optlib.explore.live",
-           "optlib.explore.static", "optlib.explore.explorers")
+           "optlib.explore.static", "optlib.explore.explorers", "optlib.explore.noise")
 
 
 def test_docstring_examples_run():

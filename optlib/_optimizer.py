@@ -12,7 +12,7 @@ r"""The optimizer base class: validated hyperparameters, state, checkpoints, the
   and checked once per step, before anything changes, and the scheduled
   :math:`\alpha_t = \alpha\mu_t` is what the update rule receives as ``lr``.
 
-A subclass supplies only its mathematics: ``_coefficients(t, lr)`` and ``_update``
+A subclass supplies only its mathematics: ``_coefficients(t, lr, mu)`` and ``_update``
 (and, optionally, a compiled loop through ``_fused``).
 """
 
@@ -102,11 +102,12 @@ class Optimizer:
     ``_flag_names``, the names of their per-parameter buffers in ``_state_names``,
     and implement
 
-    * ``_coefficients(t, lr)``: the numbers step ``t`` needs, by name (floats, or
+    * ``_coefficients(t, lr, mu)``: the numbers step ``t`` needs, by name (floats, or
       float64 arrays where hyperparameters are arrays), computed once per step,
       with ``lr`` the step's learning rate :math:`\alpha_t = \alpha\mu_t` (the
       hyperparameter ``lr`` itself when there is no schedule): the rule must use
-      this ``lr``, never ``self.lr``;
+      this ``lr``, never ``self.lr``; ``mu`` is the schedule's checked value
+      :math:`\mu_t` (1.0 without one), evaluated once for the step;
     * ``_update(p, g, state, c)``: the update of one block, in place, with ``p``,
       ``g`` and the buffers in ``state`` views of that block and ``c`` the
       coefficients as attributes (arrays cast to ``p``'s dtype and cut to the
@@ -237,9 +238,8 @@ class Optimizer:
             self._update_block, jobs, [(key, p) for key, p, _ in pairs] + existing,
             nbytes=sum(p.nbytes for _, p, _ in pairs), t_label=str(t),
             describe_key=_param_name, owner=type(self).__name__, created=self._created)
-        self._state, self._layout, self._kind, self._t = state, layout, kind, t
-        self._schedule_t += 1
-        self._scalars = scalars
+        self._state, self._layout, self._kind = state, layout, kind
+        self._advance(t, scalars)
         self._nonfinite = _totals(results, 2)
         self._after_step()
         return params
@@ -374,9 +374,7 @@ class Optimizer:
         t = self._t + 1
         jobs, scalars = self._jobs([(None, w, grad)], self._state, self._layout, t, track=False)
         _engine.run_jobs(self._update_block, jobs, w.nbytes)
-        self._t = t
-        self._schedule_t += 1
-        self._scalars = scalars
+        self._advance(t, scalars)
         return w
 
     def __repr__(self) -> str:
@@ -394,7 +392,9 @@ class Optimizer:
         """The blocks of one step: ``(key, p, g, buffers, c, index)``; computes nothing
         that changes the optimizer. The schedule is called and its value checked here,
         before any block runs. Returns the jobs and the scalar state after the step."""
-        coefficients = self._coefficients(t, self._scheduled_lr())
+        mu = self._multiplier()
+        lr = self.lr if self.schedule is None else self.lr * mu     # lr itself: no new bits
+        coefficients = self._coefficients(t, lr, mu)
         scalars = coefficients.pop("scalars", self._scalars)
         # Compiled loops ignore np.errstate: where the caller asks for floating-point
         # errors, the ufunc chain (which raises them) runs instead.
@@ -429,6 +429,12 @@ class Optimizer:
                      for index in _engine.blocks(p.shape, _engine.block_size(p.dtype))]
         return jobs, scalars
 
+    def _advance(self, t, scalars) -> None:
+        """A step has succeeded: its count, the schedule's, and the rule's scalars."""
+        self._t = t
+        self._schedule_t += 1
+        self._scalars = scalars
+
     def _initial_buffer(self, name, p):
         """A buffer's value before the first step: zeros (a rule may start from ``p``)."""
         return np.zeros_like(p)
@@ -438,13 +444,6 @@ class Optimizer:
         if self.schedule is None:
             return 1.0
         return schedules.multiplier(self.schedule, self._schedule_t + 1)
-
-    def _scheduled_lr(self):
-        r"""The next step's learning rate :math:`\alpha\mu_t` (``lr`` itself, the same
-        object, without a schedule), with the schedule's value checked."""
-        if self.schedule is None:
-            return self.lr
-        return self.lr * self._multiplier()
 
     def _update_block(self, job):
         """The update of one block (the compiled loop where it applies, else ``_update``);
@@ -605,7 +604,7 @@ class Optimizer:
                 restored[key][name] = np.array(buffer, dtype=dtype, order="C", copy=True)
         return restored
 
-    def _coefficients(self, t, lr) -> dict:  # pragma: no cover - abstract
+    def _coefficients(self, t, lr, mu) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _update(self, p, g, state, c):  # pragma: no cover - abstract

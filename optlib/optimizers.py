@@ -117,7 +117,7 @@ class GradientDescent(Optimizer):
         self.lr = lr
         super().__init__(schedule)
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         return {"lr": lr}
 
     def _fused(self, c, dtype):
@@ -188,7 +188,7 @@ class Momentum(Optimizer):
         self.nesterov = nesterov
         super().__init__(schedule)
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         c = {"lr": lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta}
         if self.nesterov:
             c["lr_beta"] = lr * self.beta
@@ -277,7 +277,7 @@ class RMSprop(Optimizer):
         self.eps = eps
         super().__init__(schedule)
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         return {"lr": lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta,
                 "eps": self.eps}
 
@@ -325,7 +325,7 @@ class Adagrad(Optimizer):
         self.eps = eps
         super().__init__(schedule)
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         return {"lr": lr, "eps": self.eps}
 
     def _update(self, p, g, state, c):
@@ -432,7 +432,7 @@ class Adam(Optimizer):
     def _after_step(self):
         self._amsgrad_at_start = self.amsgrad
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         wd = self.weight_decay
         c = {"beta1": self.beta1, "one_minus_beta1": 1.0 - self.beta1,
              "beta2": self.beta2, "one_minus_beta2": 1.0 - self.beta2,
@@ -523,9 +523,10 @@ def _schedule_free_initial(name, p):
     return p.copy() if name in ("z", "x") else np.zeros_like(p)     # z_0 = x_0 = w_0, s_0 = 0
 
 
-def _schedule_free_weights(opt) -> dict:
-    """c_t (as the coefficients ``c``, ``one_minus_c``) and the scalars after the step."""
-    mu_max = max(opt._scalars["mu_max"], opt._multiplier())
+def _schedule_free_weights(opt, mu: float) -> dict:
+    """c_t (as the coefficients ``c``, ``one_minus_c``) and the scalars after the step, for
+    the step's multiplier ``mu``."""
+    mu_max = max(opt._scalars["mu_max"], mu)
     weight_sum = opt._scalars["weight_sum"] + mu_max * mu_max
     c = mu_max * mu_max / weight_sum if weight_sum > 0 else 0.0     # all mu so far 0: keep x
     return {"c": c, "one_minus_c": 1.0 - c,
@@ -645,9 +646,9 @@ class ScheduleFreeSGD(Optimizer):
     def _initial_buffer(self, name, p):
         return _schedule_free_initial(name, p)
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         return {"lr": lr, "beta": self.beta, "one_minus_beta": 1.0 - self.beta,
-                "weight_decay": _nonzero_or_none(self.weight_decay), **_schedule_free_weights(self)}
+                "weight_decay": _nonzero_or_none(self.weight_decay), **_schedule_free_weights(self, mu)}
 
     def _update(self, p, g, state, c):
         scratch = work_array("scratch", p.dtype, p.shape)
@@ -730,12 +731,12 @@ class ScheduleFreeAdamW(Optimizer):
     def _initial_buffer(self, name, p):
         return _schedule_free_initial(name, p)
 
-    def _coefficients(self, t, lr):
+    def _coefficients(self, t, lr, mu):
         return {"lr": lr, "beta1": self.beta1, "one_minus_beta1": 1.0 - self.beta1,
                 "beta2": self.beta2, "one_minus_beta2": 1.0 - self.beta2,
                 "correction2": 1.0 - self.beta2 ** t, "eps": self.eps,
                 "weight_decay": _nonzero_or_none(self.weight_decay),
-                **_schedule_free_weights(self)}
+                **_schedule_free_weights(self, mu)}
 
     def _update(self, p, g, state, c):
         scratch = work_array("scratch", p.dtype, p.shape)

@@ -414,3 +414,21 @@ def test_the_compiled_loops_get_the_scheduled_learning_rate(name, monkeypatch):
     assert not calls
     assert np.array_equal(compiled, chain) and np.array_equal(compiled, by_hand)
     assert not np.array_equal(compiled, run(make(name, 0.2, Cosine(2))))
+
+
+@pytest.mark.parametrize("cls", [GradientDescent, Momentum, RMSprop, Adagrad, Adam, AdamW,
+                                 optlib.ScheduleFreeSGD, optlib.ScheduleFreeAdamW])
+def test_a_schedule_is_called_once_per_step(cls):
+    """Every rule, the schedule-free ones too (their averaging weights use μ_t as well),
+    evaluates the schedule once per step, at the schedule's own step count."""
+    calls = []
+
+    def mu(t):
+        calls.append(t)
+        return 1.0 / t
+
+    opt = cls(lr=0.01, schedule=mu)
+    w = np.array([1.0, -2.0])
+    for _ in range(3):
+        opt.step(w, np.array([0.5, 0.25]))
+    assert calls == [1, 2, 3]

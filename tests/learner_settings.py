@@ -24,3 +24,16 @@ def assert_readable(message: str, *words: str) -> None:
     assert len(message) < 500, message
     for word in words:
         assert word in message, (word, message)
+
+
+def assert_raises_naming(call, error: type, words) -> None:
+    """``call()`` raises ``error`` up front, in one line under 400 characters that holds
+    every one of ``words`` (the argument's name and its value)."""
+    import pytest
+
+    with pytest.raises(error) as info:
+        call()
+    message = str(info.value)
+    for word in words:
+        assert word in message, (word, message)
+    assert "\n" not in message and len(message) < 400, message

@@ -54,22 +54,36 @@ def split(flat):
     return [flat[:6].reshape(2, 3).copy(), flat[6:].copy()]
 
 
-def run_both(ours, make_torch, state_map=None, steps=STEPS):
+def run_both(ours, make_torch, state_map=None, steps=STEPS, make_scheduler=None, lr_ratio=1.0):
     """Run optlib and torch side by side; after each step compare params and mapped state.
 
     ``state_map`` maps an optlib buffer name to ``(torch_key, factor)``: optlib's
-    buffer must equal ``factor * torch_state[torch_key]``.
+    buffer must equal ``factor * torch_state[torch_key]``. With ``make_scheduler(topt,
+    lr)``, torch's scheduler steps after each ``optimizer.step()``, and the learning rate
+    of every step is compared too (torch's is ``lr_ratio`` times optlib's α·μ_t).
+    Returns the parameters, torch's parameters and torch's learning rates.
     """
     params = [w.copy() for w in W0]
     tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
     topt = make_torch(tparams)
+    scheduler = (None if make_scheduler is None
+                 else make_scheduler(topt, topt.param_groups[0]["lr"]))
+    torch_lrs = []
     for t in range(steps):
+        if scheduler is not None:
+            torch_lr = topt.param_groups[0]["lr"]
+            torch_lrs.append(torch_lr)
+            np.testing.assert_allclose(torch_lr, lr_ratio * ours.lr * ours.schedule(t + 1),
+                                       rtol=1e-13, atol=1e-17,
+                                       err_msg=f"learning rate of step {t + 1}")
         g = gradient(np.concatenate([p.ravel() for p in params]), t)
         tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
         ours.step(params, split(g))
         for p, gi in zip(tparams, split(tg)):
             p.grad = torch.tensor(gi, dtype=torch.float64)
         topt.step()
+        if scheduler is not None:
+            scheduler.step()
         for i, (p, tp) in enumerate(zip(params, tparams)):
             np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-13,
                                        err_msg=f"params[{i}] after step {t + 1}")
@@ -78,13 +92,13 @@ def run_both(ours, make_torch, state_map=None, steps=STEPS):
                                            factor * topt.state[tp][key].numpy(),
                                            rtol=1e-12, atol=1e-13,
                                            err_msg=f"state {name} of params[{i}], step {t + 1}")
-    assert ours.t == steps
-    return params, tparams
+    assert ours.t == ours.schedule_t == steps
+    return params, tparams, torch_lrs
 
 
 def test_problem_moves_the_parameters():
     """The problem is not degenerate: 20 GD steps move every parameter by a clear amount."""
-    params, _ = run_both(GradientDescent(lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1))
+    params, _, _ = run_both(GradientDescent(lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1))
     for p, w0 in zip(params, W0):
         assert np.min(np.abs(p - w0)) > 1e-3
 
@@ -213,9 +227,9 @@ def test_amsgrad_case_really_uses_the_maximum():
 
 def test_adam_l2_and_adamw_really_differ():
     """The weight-decay cases are not vacuous: L2 and decoupled decay give different trajectories."""
-    l2, _ = run_both(Adam(lr=0.05, weight_decay=0.2),
+    l2, _, _ = run_both(Adam(lr=0.05, weight_decay=0.2),
                      lambda ps: torch.optim.Adam(ps, lr=0.05, weight_decay=0.2), ADAM_STATE)
-    dec, _ = run_both(AdamW(lr=0.05, weight_decay=0.2),
+    dec, _, _ = run_both(AdamW(lr=0.05, weight_decay=0.2),
                       lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.2), ADAM_STATE)
     assert np.max(np.abs(l2[0] - dec[0])) > 1e-4
 
@@ -262,39 +276,6 @@ SCHEDULED_OPTIMIZERS = {
 }
 
 
-def run_both_scheduled(ours, make_torch, make_scheduler, lr_ratio, state_map, steps):
-    """As ``run_both``, with ``scheduler.step()`` after each torch ``optimizer.step()``, and the
-    learning rate of every step compared too. Returns torch's learning rates."""
-    params = [w.copy() for w in W0]
-    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
-    topt = make_torch(tparams)
-    base = ours.lr
-    scheduler = make_scheduler(topt, topt.param_groups[0]["lr"])
-    torch_lrs = []
-    for t in range(steps):
-        torch_lr = topt.param_groups[0]["lr"]
-        torch_lrs.append(torch_lr)
-        np.testing.assert_allclose(torch_lr, lr_ratio * base * ours.schedule(t + 1), rtol=1e-13,
-                                   atol=1e-17, err_msg=f"learning rate of step {t + 1}")
-        g = gradient(np.concatenate([p.ravel() for p in params]), t)
-        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
-        ours.step(params, split(g))
-        for p, gi in zip(tparams, split(tg)):
-            p.grad = torch.tensor(gi, dtype=torch.float64)
-        topt.step()
-        scheduler.step()
-        for i, (p, tp) in enumerate(zip(params, tparams)):
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-13,
-                                       err_msg=f"params[{i}] after step {t + 1}")
-            for name, (key, factor) in (state_map or {}).items():
-                np.testing.assert_allclose(ours.state[i][name],
-                                           factor * topt.state[tp][key].numpy(),
-                                           rtol=1e-12, atol=1e-13,
-                                           err_msg=f"state {name} of params[{i}], step {t + 1}")
-    assert ours.t == ours.schedule_t == steps
-    return params, torch_lrs
-
-
 @pytest.mark.filterwarnings("ignore:The epoch parameter:UserWarning")   # SequentialLR's own
 @pytest.mark.parametrize("optimizer", list(SCHEDULED_OPTIMIZERS))
 @pytest.mark.parametrize("schedule", list(SCHEDULE_CASES))
@@ -304,10 +285,10 @@ def test_schedules_are_torchs_schedulers(schedule, optimizer):
     decay (Cosine: up to T_max + 1, where torch's cosine turns back up)."""
     ours_schedule, make_scheduler, steps = SCHEDULE_CASES[schedule]
     make_ours, make_torch, ratio, state_map = SCHEDULED_OPTIMIZERS[optimizer]
-    params, torch_lrs = run_both_scheduled(make_ours(ours_schedule), make_torch, make_scheduler,
-                                           ratio, state_map, steps)
+    params, _, torch_lrs = run_both(make_ours(ours_schedule), make_torch, state_map, steps,
+                                    make_scheduler, ratio)
     assert len(set(torch_lrs)) > 3                 # the learning rate really changed
-    unscheduled, _ = run_both(make_ours(None), make_torch, state_map, steps)
+    unscheduled, _, _ = run_both(make_ours(None), make_torch, state_map, steps)
     assert np.max(np.abs(unscheduled[0] - params[0])) > 1e-4
 
 

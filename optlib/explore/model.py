@@ -588,8 +588,8 @@ _TEX = {r"\alpha": "α", r"\beta": "β", r"\lambda": "λ", r"\varepsilon": "ε",
         r"\times": "×", r"\sqrt": "√", r"\approx": "≈", r"\le": "≤", r"\ge": "≥",
         r"\|": "‖", r"\max": "max", r"\min": "min", r"\ln": "ln", r"\log": "log",
         r"\hat": "", r"\mathrm": "", r"\,": " ", r"\;": " ", r"\ ": " "}
-_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx",
-                     "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUB_CHARS = "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"
+_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx", _SUB_CHARS)
 
 
 _SUP_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵗᵏ"
@@ -601,7 +601,7 @@ def _plain(text: str) -> str:
     def sub(match):
         body = match.group(1) or match.group(2)
         small = body.translate(_SUB)
-        return small if all(c in "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ" for c in small) else body
+        return small if all(c in _SUB_CHARS for c in small) else body
     out = text.replace("$", "")
     for command in sorted(_TEX, key=len, reverse=True):
         out = out.replace(command, _TEX[command])

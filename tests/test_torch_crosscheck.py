@@ -54,13 +54,15 @@ def split(flat):
     return [flat[:6].reshape(2, 3).copy(), flat[6:].copy()]
 
 
-def run_both(ours, make_torch, state_map=None, steps=STEPS, make_scheduler=None, lr_ratio=1.0):
+def run_both(ours, make_torch, state_map=None, steps=STEPS, make_scheduler=None, lr_ratio=1.0,
+             rtol=1e-12):
     """Run optlib and torch side by side; after each step compare params and mapped state.
 
     ``state_map`` maps an optlib buffer name to ``(torch_key, factor)``: optlib's
     buffer must equal ``factor * torch_state[torch_key]``. With ``make_scheduler(topt,
     lr)``, torch's scheduler steps after each ``optimizer.step()``, and the learning rate
     of every step is compared too (torch's is ``lr_ratio`` times optlib's α·μ_t).
+    ``rtol``: the relative tolerance of the parameters and the state.
     Returns the parameters, torch's parameters and torch's learning rates.
     """
     params = [w.copy() for w in W0]
@@ -85,12 +87,12 @@ def run_both(ours, make_torch, state_map=None, steps=STEPS, make_scheduler=None,
         if scheduler is not None:
             scheduler.step()
         for i, (p, tp) in enumerate(zip(params, tparams)):
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-13,
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=rtol, atol=1e-13,
                                        err_msg=f"params[{i}] after step {t + 1}")
             for name, (key, factor) in (state_map or {}).items():
                 np.testing.assert_allclose(ours.state[i][name],
                                            factor * topt.state[tp][key].numpy(),
-                                           rtol=1e-12, atol=1e-13,
+                                           rtol=rtol, atol=1e-13,
                                            err_msg=f"state {name} of params[{i}], step {t + 1}")
     assert ours.t == ours.schedule_t == steps
     return params, tparams, torch_lrs
@@ -331,24 +333,16 @@ def test_schedule_free_sgd_is_the_schedulefree_package(beta, weight_decay, warmu
     lr = 0.2
     ours = ScheduleFreeSGD(lr=lr, beta=beta, weight_decay=weight_decay,
                            schedule=Warmup(warmup) if warmup else None)
-    params = [w.copy() for w in W0]
-    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
-    topt = schedulefree.SGDScheduleFree(tparams, lr=lr, momentum=beta,
-                                        weight_decay=weight_decay, warmup_steps=warmup)
-    topt.train()
-    for t in range(STEPS):
-        g = gradient(np.concatenate([p.ravel() for p in params]), t)
-        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
-        ours.step(params, split(g))
-        for p, gi in zip(tparams, split(tg)):
-            p.grad = torch.tensor(gi, dtype=torch.float64)
-        topt.step()
-        for i, (p, tp) in enumerate(zip(params, tparams)):
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-11, atol=1e-13,
-                                       err_msg=f"y: params[{i}] after step {t + 1}")
-            np.testing.assert_allclose(ours.state[i]["z"], topt.state[tp]["z"].numpy(),
-                                       rtol=1e-11, atol=1e-13, err_msg=f"z, step {t + 1}")
-    topt.eval()
+    made = []
+
+    def make_torch(ps):
+        made.append(schedulefree.SGDScheduleFree(ps, lr=lr, momentum=beta,
+                                                 weight_decay=weight_decay, warmup_steps=warmup))
+        made[0].train()
+        return made[0]
+
+    params, tparams, _ = run_both(ours, make_torch, {"z": ("z", 1.0)}, rtol=1e-11)
+    made[0].eval()
     for x, tp in zip(ours.eval_params(), tparams):
         np.testing.assert_allclose(x, tp.detach().numpy(), rtol=1e-11, atol=1e-13)
     assert np.max(np.abs(ours.eval_params()[0] - params[0])) > 1e-3     # x and y differ
@@ -366,25 +360,19 @@ def test_schedule_free_adamw_is_the_schedulefree_package(betas, eps, weight_deca
     lr = 0.05
     ours = ScheduleFreeAdamW(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps,
                              weight_decay=weight_decay, schedule=Warmup(warmup) if warmup else None)
-    params = [w.copy() for w in W0]
-    tparams = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in W0]
-    topt = schedulefree.AdamWScheduleFree(tparams, lr=lr, betas=betas, eps=eps,
-                                          weight_decay=weight_decay, warmup_steps=warmup)
-    topt.train()
-    for t in range(STEPS):
-        g = gradient(np.concatenate([p.ravel() for p in params]), t)
-        tg = gradient(np.concatenate([p.detach().numpy().ravel() for p in tparams]), t)
-        ours.step(params, split(g))
-        for p, gi in zip(tparams, split(tg)):
-            p.grad = torch.tensor(gi, dtype=torch.float64)
-        topt.step()
-        for i, (p, tp) in enumerate(zip(params, tparams)):
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-11, atol=1e-13,
-                                       err_msg=f"y: params[{i}] after step {t + 1}")
-            for name in ("z", "exp_avg_sq"):
-                np.testing.assert_allclose(ours.state[i][name], topt.state[tp][name].numpy(),
-                                           rtol=1e-11, atol=1e-13, err_msg=f"{name}, step {t + 1}")
-    topt.eval()
+    made = []
+
+    def make_torch(ps):
+        made.append(schedulefree.AdamWScheduleFree(ps, lr=lr, betas=betas, eps=eps,
+                                                   weight_decay=weight_decay,
+                                                   warmup_steps=warmup))
+        made[0].train()
+        return made[0]
+
+    params, tparams, _ = run_both(ours, make_torch, {"z": ("z", 1.0),
+                                                     "exp_avg_sq": ("exp_avg_sq", 1.0)},
+                                  rtol=1e-11)
+    made[0].eval()
     for x, tp in zip(ours.eval_params(), tparams):
         np.testing.assert_allclose(x, tp.detach().numpy(), rtol=1e-11, atol=1e-13)
     assert np.max(np.abs(ours.eval_params()[0] - params[0])) > 1e-3

@@ -42,7 +42,7 @@ test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval --nbval-current-env $(NOTEBOOKS))
 
 # The whole book as one PDF, _build/pdf/book.pdf (scripts/pdf.py): jupyter-book's single-page
-# build (it reuses `make book`'s executed notebooks) printed by the headless Chromium that the
+# build (it reuses `make book`'s doctrees and cache) printed by the headless Chromium that the
 # browser tests use (Debian chromium), each exploration as small multiples.
 pdf: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python scripts/pdf.py _build/pdf/book.pdf
@@ -56,7 +56,8 @@ claims: $(STAMP)
 bench: $(STAMP) $(NPM_STAMP)
 	@$(BIN)/python -m bench $(BENCH)
 
-# Re-execute the chapter notebooks in place (after changing optlib): nbval compares these outputs.
+# Re-execute the chapter notebooks in place (after changing optlib): nbval compares these outputs
+# with a fresh run, and `make book` shows them as stored (it does not execute the chapters).
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 

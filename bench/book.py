@@ -4,9 +4,10 @@ Both run the documented build command (``jupyter-book build . -W -n --keep-going
 what ``make book`` runs) on this repository, writing into a fresh temporary
 directory (``--path-output``), never into the repository's ``_build``:
 
-* ``book_build_cold``: an empty output directory, so the jupyter-cache is empty
-  and every chapter notebook is executed (all at once, one kernel each, by
-  ``_ext/parallel_execution.py``), then every page is read and written;
+* ``book_build_cold``: an empty output directory, so the jupyter-cache is empty.
+  The chapters are not executed (_config.yml: they are stored with the outputs
+  that nbval checks, and the book shows those); the text notebooks without
+  stored outputs (intro.md) are, and then every page is read and written;
 * ``book_build_cached``: a maintainer's rebuild. After the cold build, one
   chapter's source is touched (its code unchanged) and ``make book``'s command
   runs again in the same output directory: Sphinx re-reads that page, takes its
@@ -16,10 +17,9 @@ directory (``--path-output``), never into the repository's ``_build``:
   read and written anew (``nochange_s``: a rebuild with nothing changed at all).
 
 Goals on the 2-core reference machine: cold ≤ 60 s, cached ≤ 10 s. Each build
-runs once (a cold build takes a minute); the JSON records the number of
-notebooks executed, how many kernels ran them at once, the CPUs, and whether
-the build succeeded, and ``cpu_s``, the CPU time of the build and its kernels
-(on 2 CPUs a cold build cannot take less than about half of it).
+runs once; the JSON records the notebooks executed (their names), the CPUs,
+whether the build succeeded, and ``cpu_s``, the CPU time of the build and its
+kernels (on 2 CPUs a build cannot take less than about half of it).
 """
 
 from __future__ import annotations
@@ -60,17 +60,12 @@ def _build(out: Path) -> tuple[float, subprocess.CompletedProcess]:
     return seconds, proc
 
 
-def _kernels(output: str) -> int:
-    """How many kernels _ext/parallel_execution.py ran at once (0: it executed nothing)."""
-    found = re.search(r"\[parallel_execution\] executing \d+ notebooks with (\d+) kernels", output)
-    return int(found.group(1)) if found else 0
-
-
-def _executed(output: str) -> int:
-    """How many notebooks the build executed (rather than took from the cache)."""
-    parallel = re.search(r"\[parallel_execution\] executing (\d+) notebooks", output)
-    serial = len(re.findall(r"Executed notebook in", output))
-    return (int(parallel.group(1)) if parallel else 0) + serial
+def _executed(output: str) -> list[str]:
+    """The notebooks the build executed (rather than took from the cache or from their
+    stored outputs), as myst-nb logs them: "<path>: Executed notebook in 1.8 seconds"."""
+    found = re.findall(r"^(\S+): Executed notebook in ", output, flags=re.MULTILINE)
+    return sorted(Path(path).relative_to(REPO).as_posix() if Path(path).is_absolute() else path
+                  for path in found)
 
 
 def main() -> None:
@@ -97,5 +92,5 @@ def _report(name, seconds, proc, **extra):
     if proc.returncode != 0:
         log(proc.stdout[-3000:] + proc.stderr[-3000:])
     emit(name, round(seconds, 2), "s", goal_s=GOALS[name], succeeded=proc.returncode == 0,
-         notebooks_executed=_executed(proc.stdout), parallel_kernels=_kernels(proc.stdout),
+         notebooks_executed=_executed(proc.stdout),
          cpus=len(os.sched_getaffinity(0)), cpu_s=round(proc.cpu_s, 1), **extra)

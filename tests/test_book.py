@@ -57,7 +57,7 @@ API_MODULES = (
 HARMLESS_WARNING_LINES = (
     # ipykernel >= 7 logs this on every start of a kernel that talks to its
     # client over local TCP, which is how jupyter-cache/nbclient start the
-    # kernels that execute the chapters. It is the kernel's own log (stderr of
+    # kernels that execute the text notebooks (intro.md). It is the kernel's own log (stderr of
     # the kernel process), not a Sphinx warning, and -W cannot see it.
     "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.",
 )
@@ -227,6 +227,44 @@ def test_build_succeeds_without_warnings(book: BuiltBook) -> None:
     ]
     assert not warnings, "the build printed warnings:\n" + "\n".join(warnings)
     assert (book.html / "index.html").is_file()
+
+
+def _shown_outputs(cell: dict) -> list[str]:
+    """The printed text (stdout and text/plain results) of a stored cell that its page shows."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if tags & {"remove-output", "remove-cell"}:
+        return []
+    texts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            texts.append("".join(out["text"]))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            data = out.get("data", {})
+            if set(data) == {"text/plain"}:       # richer outputs show their richer view
+                texts.append("".join(data["text/plain"]))
+    return texts
+
+
+def test_the_book_shows_the_chapters_stored_outputs(book: BuiltBook) -> None:
+    """The build does not execute the chapters (_config.yml, ``execute.exclude_patterns``):
+    each chapter page shows the outputs stored in its notebook, which nbval compares with a
+    fresh run in ``make test``, and `make notebooks` keeps current. Every printed line of
+    every stored output is on the page (whitespace aside)."""
+    executed = re.findall(r"^(\S+): Executed notebook in ", book.output, flags=re.MULTILINE)
+    assert not [path for path in executed if "chapters" in Path(path).parts], (
+        f"the build executed chapter notebooks: {executed}")
+    problems = []
+    for notebook in CHAPTERS:
+        page = " ".join(" ".join(parse(chapter_page(book, notebook)).text).split())
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        for i, cell in enumerate(cells):
+            for text in _shown_outputs(cell):
+                for line in text.splitlines():
+                    line = " ".join(line.split())
+                    if line and line not in page:
+                        problems.append(f"{notebook.name} cell {i}: {line!r}")
+    assert not problems, ("stored outputs missing from their page (rebuild the book after "
+                          "`make notebooks`):\n" + "\n".join(problems[:20]))
 
 
 def test_landing_page_has_title_and_math(book: BuiltBook) -> None:

@@ -146,6 +146,41 @@ def test_adams_first_step_is_alpha_in_every_coordinate_but_for_epsilon():
     assert np.allclose(np.abs(step), 0.01, rtol=1e-4)   # α, whatever the gradient
 
 
+def adam_step_lengths(scale, warmup=0, T=300, n=20_000, a=1e-3, b1=0.9, b2=0.999, seed=11):
+    """RMS length / α of each step of Adam (written again in numpy) on pure-noise gradients."""
+    rng = np.random.default_rng(seed)
+    v, q = np.zeros(n), np.zeros(n)
+    out = np.empty(T)
+    for t in range(1, T + 1):
+        g = scale * rng.standard_normal(n)
+        v = b1 * v + (1 - b1) * g
+        q = b2 * q + (1 - b2) * g * g
+        mu = min(1.0, t / warmup) if warmup else 1.0
+        step = a * mu * (v / (1 - b1**t)) / (np.sqrt(q / (1 - b2**t)) + 1e-8)
+        out[t - 1] = np.sqrt(np.mean(step**2)) / a
+    return out
+
+
+def test_adams_early_steps_on_noise_are_long_whatever_the_gradient_size_and_warmup_removes_it():
+    """The prose after the step-length table: the first step has length α for σ = 0.01 and
+    σ = 1; the steps shrink to √((1−β₁)/(1+β₁))·α, more than 4 times shorter; gradient descent's
+    steps have length ασ throughout; a 20-step warmup's longest step is where it ends, barely
+    above the steady length."""
+    big, small = adam_step_lengths(1.0), adam_step_lengths(0.01)
+    warm = adam_step_lengths(1.0, warmup=20)
+    assert big[0] == pytest.approx(1.0, rel=1e-6) and small[0] == pytest.approx(1.0, rel=1e-5)
+    assert np.allclose(big, small, rtol=1e-4)                  # the same, whatever σ
+    assert np.all(np.diff(big[:20]) < 0)                       # the steps shrink ...
+    steady = big[199:].mean()
+    assert steady == pytest.approx(math.sqrt(0.1 / 1.9), rel=0.02)   # ... to this length
+    assert big[0] / steady > 4.3
+    assert int(np.argmax(warm)) + 1 == 20 and warm.max() < 1.2 * steady
+    rng = np.random.default_rng(3)                             # gradient descent: ασ, always
+    for s in (1.0, 0.01):
+        lengths = [np.sqrt(np.mean((s * rng.standard_normal(20_000)) ** 2)) for _ in range(50)]
+        assert np.allclose(lengths, s, rtol=0.03)
+
+
 # --------------------------------------------------------------------------- batch size
 
 def steps_to_target(B, s1=4.0, target=0.01, T=8000):

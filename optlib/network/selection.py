@@ -117,6 +117,9 @@ class Tuning:
         tolerance: the relative margin of a tie (:data:`~optlib.network.TOLERANCE`).
         shadow_val_loss: with ``shadow=True``, the same for every run's shadow (its
             start one ulp away); else None.
+        erratic_runs: with ``shadow=True``, whether each run is erratic
+            (:attr:`History.erratic <optlib.network.History.erratic>`: its shadow ends
+            elsewhere), shape ``(S, L)``; else None.
     """
 
     label: str
@@ -125,6 +128,7 @@ class Tuning:
     val_loss: np.ndarray
     tolerance: float = TOLERANCE
     shadow_val_loss: np.ndarray | None = None
+    erratic_runs: np.ndarray | None = None
 
     @property
     def mean_val_loss(self) -> np.ndarray:
@@ -153,6 +157,15 @@ class Tuning:
             raise ValueError(f"Tuning {self.label!r} has no shadow runs: tune with shadow=True")
         return _choice(self.shadow_val_loss.mean(axis=0), self.lrs,
                        self.tolerance) == self.best_index
+
+    @property
+    def erratic(self) -> np.ndarray:
+        """Per rate, ``(L,)``: whether any seed's run there is erratic, so that its mean
+        validation loss hangs on the last bit of the start and should not be printed as a
+        number (with ``shadow=True`` only)."""
+        if self.erratic_runs is None:
+            raise ValueError(f"Tuning {self.label!r} has no shadow runs: tune with shadow=True")
+        return self.erratic_runs.any(axis=0)
 
     @property
     def best_lr(self) -> float:
@@ -192,6 +205,7 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
     shadow = flag("shadow", shadow)
     losses = np.empty((len(seeds), lrs.size))
     shadows = np.empty_like(losses) if shadow else None
+    erratic_runs = np.zeros(losses.shape, dtype=bool) if shadow else None
     for i, seed in enumerate(seeds):
         for j, lr in enumerate(lrs):
             h = _run(lambda: make(float(lr)), data, seed, sizes, activation, epochs,
@@ -199,7 +213,9 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
             losses[i, j] = _final_loss(h)
             if shadow:
                 shadows[i, j] = _final_loss(h.shadow)
-    return Tuning(label=label, lrs=lrs, seeds=seeds, val_loss=losses, shadow_val_loss=shadows)
+                erratic_runs[i, j] = h.erratic
+    return Tuning(label=label, lrs=lrs, seeds=seeds, val_loss=losses, shadow_val_loss=shadows,
+                  erratic_runs=erratic_runs)
 
 
 def _final_loss(h: History) -> float:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from optlib import Adam, GradientDescent
-from optlib.network import (MLP, Digits, repeat_runs, train, tune_learning_rate,
-                            validation_split)
+from optlib.network import (MLP, Digits, Tuning, load_digits_split, repeat_runs, train,
+                            tune_learning_rate, validation_split)
 
 SMALL = dict(sizes=(64, 8, 10), epochs=2, batch_size=64)
 
@@ -115,3 +115,31 @@ def test_a_tuning_with_shadows_says_whether_its_choice_reproduces(small_data):
     with pytest.raises(ValueError, match="shadow"):
         tune_learning_rate(lambda lr: Adam(lr=lr), [0.003], small_data, seeds=(0,),
                            **SMALL).reproducible
+
+
+def test_a_tuning_cell_is_erratic_when_a_run_there_is(small_data):
+    """Tuning.erratic marks a rate where any seed's run is erratic (History.erratic), the
+    cells a chapter prints as "erratic" instead of a mean that hangs on the last bit."""
+    part = validation_split(small_data, seed=1)
+    lrs = [0.01, 2.0]
+    tuning = tune_learning_rate(lambda lr: GradientDescent(lr=lr), lrs, part, seeds=(0, 2),
+                                shadow=True, **SMALL)
+    assert tuning.erratic_runs.shape == (2, 2)
+    for i, seed in enumerate((0, 2)):                 # run by run, as History says
+        for j, lr in enumerate(lrs):
+            h = train(MLP(sizes=(64, 8, 10), seed=seed), GradientDescent(lr=lr), part,
+                      epochs=2, batch_size=64, seed=seed, progress=False, shadow=True)
+            assert tuning.erratic_runs[i, j] == h.erratic
+    # a cell that is erratic: chapter 6's batches of 16 at α = 1 (seed 0's run ends elsewhere
+    # from a start one ulp away)
+    chapter = validation_split(load_digits_split(test_fraction=0.25, seed=0), 0.2, seed=0)
+    wild = tune_learning_rate(lambda lr: GradientDescent(lr=lr), [1.0], chapter, seeds=(0,),
+                              epochs=10, batch_size=16, shadow=True)
+    assert wild.erratic.tolist() == [True] and wild.val_loss[0, 0] != wild.shadow_val_loss[0, 0]
+    marked = Tuning(label="x", lrs=np.array([0.1, 1.0]), seeds=(0, 1), val_loss=np.ones((2, 2)),
+                    shadow_val_loss=np.ones((2, 2)),
+                    erratic_runs=np.array([[False, False], [False, True]]))
+    assert marked.erratic.tolist() == [False, True]   # any seed makes the cell erratic
+    with pytest.raises(ValueError, match="shadow=True"):
+        tune_learning_rate(lambda lr: GradientDescent(lr=lr), lrs, part, seeds=(0,),
+                           **SMALL).erratic

@@ -1,7 +1,8 @@
 """optlib: the library behind the interactive optimizer textbook.
 
 Optimizers (``GradientDescent``, ``Momentum``, ``RMSprop``, ``Adagrad``, ``Adam``,
-``AdamW``, ``ScheduleFreeSGD``, ``ScheduleFreeAdamW``), objectives with analytic
+``AdamW``, ``ScheduleFreeSGD``, ``ScheduleFreeAdamW``; ``Partition`` for one optimizer per
+group of parameters), objectives with analytic
 gradients (``optlib.objectives``), the trajectory runner (``optlib.run`` →
 ``Trajectory``), closed-form analysis (``optlib.analysis``) and learning-rate
 schedules (``optlib.schedules``). The library never prints; bad input raises
@@ -12,6 +13,7 @@ from . import analysis, experiments, objectives, schedules
 from ._engine import NonFiniteWarning
 from .optimizers import (Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop,
                          ScheduleFreeAdamW, ScheduleFreeSGD)
+from .partition import Partition
 from .runs import Trajectory, run
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "AdamW",
     "ScheduleFreeSGD",
     "ScheduleFreeAdamW",
+    "Partition",
     "run",
     "Trajectory",
     "NonFiniteWarning",

@@ -2,15 +2,16 @@
 
 Optimizers (``GradientDescent``, ``Momentum``, ``RMSprop``, ``Adagrad``, ``Adam``,
 ``AdamW``, ``ScheduleFreeSGD``, ``ScheduleFreeAdamW``; ``Partition`` for one optimizer per
-group of parameters), objectives with analytic
-gradients (``optlib.objectives``), the trajectory runner (``optlib.run`` →
-``Trajectory``), closed-form analysis (``optlib.analysis``) and learning-rate
+group of parameters), objectives with analytic gradients (``optlib.objectives``), the
+trajectory runner (``optlib.run`` → ``Trajectory``), gradient clipping
+(``clip_by_global_norm``), closed-form analysis (``optlib.analysis``) and learning-rate
 schedules (``optlib.schedules``). The library never prints; bad input raises
 ``TypeError``/``ValueError`` naming the argument and the value given.
 """
 
-from . import analysis, experiments, objectives, schedules
+from . import analysis, clipping, experiments, objectives, schedules
 from ._engine import NonFiniteWarning
+from .clipping import clip_by_global_norm, global_norm
 from .optimizers import (Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop,
                          ScheduleFreeAdamW, ScheduleFreeSGD)
 from .partition import Partition
@@ -29,8 +30,11 @@ __all__ = [
     "Partition",
     "run",
     "Trajectory",
+    "clip_by_global_norm",
+    "global_norm",
     "NonFiniteWarning",
     "analysis",
+    "clipping",
     "experiments",
     "objectives",
     "schedules",

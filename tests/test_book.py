@@ -48,7 +48,7 @@ BINDER = "https://mybinder.org/v2/gh/optlib-textbook/optimizers-textbook"
 COLAB = "https://colab.research.google.com/github/optlib-textbook/optimizers-textbook"
 # The modules the API reference documents, each with every name of its __all__.
 API_MODULES = (
-    "optlib.optimizers", "optlib.partition", "optlib.schedules", "optlib.objectives", "optlib.runs", "optlib.analysis",
+    "optlib.optimizers", "optlib.partition", "optlib.schedules", "optlib.clipping", "optlib.objectives", "optlib.runs", "optlib.analysis",
     "optlib.experiments",
     "optlib.explore", "optlib.network", "optlib.plotting", "optlib.exercises",
 )

@@ -14,10 +14,16 @@ optimizer of the book. Everything is plain numpy, float64. One idea per module:
   backward pass and Hessian-vector products;
 * ``optlib.network.training`` — :func:`minibatches`, :func:`train`,
   :func:`compare_optimizers`, :func:`lr_sweep`: mini-batch training that records
-  a :class:`History`, optionally with a *shadow* run one ulp away;
+  a :class:`History`, optionally with a *shadow* run one ulp away and with
+  gradient clipping (``clip=``, :func:`optlib.clipping.clip_by_global_norm`);
 * ``optlib.network.diagnostics`` — :func:`gradient_check`,
-  :func:`sharpness` (chapter 1's :math:`\lambda_{\max}`), and whether a run is
-  erratic (:func:`perturb_ulps`, :func:`shadow_distance`, :func:`erratic`);
+  :func:`sharpness` (chapter 1's :math:`\lambda_{\max}`), the preconditioned
+  sharpness of an adaptive optimizer (:func:`diagonal_preconditioner`,
+  :func:`preconditioned_sharpness`), and whether a run is erratic
+  (:func:`perturb_ulps`, :func:`shadow_distance`, :func:`erratic`);
+* ``optlib.network.edge`` — the edge of stability (chapter 7):
+  :func:`stability_threshold` and :func:`sharpness_run`, full-batch training that
+  records the loss and the sharpness, in a :class:`SharpnessRun`;
 * ``optlib.network.exploration`` — :class:`LearningRateExplorer`: a
   learning-rate slider over precomputed training curves of several optimizers;
 * ``optlib.network.selection`` — a fair comparison: :func:`validation_split`,
@@ -33,8 +39,10 @@ from .data import (
     DIGITS_MAX, Digits, check_features, check_labels, check_split, load_digits_split, one_hot,
 )
 from .diagnostics import (
-    ERRATIC_DISTANCE, erratic, gradient_check, perturb_ulps, shadow_distance, sharpness,
+    ERRATIC_DISTANCE, diagonal_preconditioner, erratic, gradient_check, perturb_ulps,
+    preconditioned_sharpness, shadow_distance, sharpness,
 )
+from .edge import SharpnessRun, sharpness_run, stability_threshold
 from .exploration import LearningRateExplorer
 from .selection import (
     TOLERANCE, Repeats, Tuning, repeat_runs, tune_learning_rate, validation_split,
@@ -70,10 +78,16 @@ __all__ = [
     # diagnostics
     "gradient_check",
     "sharpness",
+    "diagonal_preconditioner",
+    "preconditioned_sharpness",
     "perturb_ulps",
     "shadow_distance",
     "erratic",
     "ERRATIC_DISTANCE",
+    # the edge of stability
+    "stability_threshold",
+    "sharpness_run",
+    "SharpnessRun",
     # exploration
     "LearningRateExplorer",
     # a fair comparison

@@ -29,7 +29,7 @@ from .._validate import flag, instance, real, reals, whole
 from ..optimizers import Optimizer
 from .data import Digits, check_split
 from .model import MLP, one_blas_thread
-from .training import History, train
+from .training import History, _check_clip, train
 
 __all__ = ["validation_split", "Tuning", "tune_learning_rate", "Repeats", "repeat_runs",
            "TOLERANCE"]
@@ -90,13 +90,13 @@ def _seeds(seeds) -> tuple[int, ...]:
 
 
 def _run(make_optimizer, data, seed, sizes, activation, epochs, batch_size, label,
-         shadow=False) -> History:
+         shadow=False, clip=None) -> History:
     optimizer = make_optimizer()
     instance("the optimizer factory's result", optimizer, Optimizer, "an optlib optimizer")
     model = MLP(sizes=sizes, activation=activation, seed=seed)
     with one_blas_thread():         # the same bits whatever the machine's thread count
         return train(model, optimizer, data, epochs=epochs, batch_size=batch_size, seed=seed,
-                     progress=False, label=label, shadow=shadow)
+                     progress=False, label=label, shadow=shadow, clip=clip)
 
 
 def _choice(mean, lrs, tolerance) -> int:
@@ -175,7 +175,8 @@ class Tuning:
 
 def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(0, 1, 2),
                        sizes=(64, 32, 10), activation: str = "relu", epochs: int = 20,
-                       batch_size: int = 64, label: str = "", shadow: bool = False) -> Tuning:
+                       batch_size: int = 64, label: str = "", shadow: bool = False,
+                       clip: float | None = None) -> Tuning:
     r"""Choose a learning rate on validation data by the mean final validation loss.
 
     Each rate is trained once per seed, from ``MLP(sizes, activation, seed=s)``'s
@@ -191,6 +192,8 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
         seeds, sizes, activation, epochs, batch_size: the runs' settings.
         label: the optimizer's name, for the result.
         shadow: also train every run's shadow (see :attr:`Tuning.reproducible`).
+        clip: None, or clip every gradient by its global norm at this threshold
+            (as in :func:`~optlib.network.train`).
 
     Returns:
         A :class:`Tuning`; its :attr:`~Tuning.best_lr` is the smallest rate whose mean
@@ -203,13 +206,14 @@ def tune_learning_rate(make: Callable[[float], Optimizer], lrs, data, *, seeds=(
     if not callable(make):
         raise TypeError(f"make must be a function lr -> optimizer, got make={make!r}")
     shadow = flag("shadow", shadow)
+    clip = _check_clip(clip)
     losses = np.empty((len(seeds), lrs.size))
     shadows = np.empty_like(losses) if shadow else None
     erratic_runs = np.zeros(losses.shape, dtype=bool) if shadow else None
     for i, seed in enumerate(seeds):
         for j, lr in enumerate(lrs):
             h = _run(lambda: make(float(lr)), data, seed, sizes, activation, epochs,
-                     batch_size, label, shadow)
+                     batch_size, label, shadow, clip)
             losses[i, j] = _final_loss(h)
             if shadow:
                 shadows[i, j] = _final_loss(h.shadow)
@@ -259,7 +263,8 @@ class Repeats:
 
 def repeat_runs(make: Callable[[], Optimizer], data, *, seeds=(0, 1, 2, 3, 4),
                 sizes=(64, 32, 10), activation: str = "relu", epochs: int = 20,
-                batch_size: int = 64, label: str = "", shadow: bool = False) -> Repeats:
+                batch_size: int = 64, label: str = "", shadow: bool = False,
+                clip: float | None = None) -> Repeats:
     """Train one setting with several seeds on the whole training set; test once.
 
     Args:
@@ -270,6 +275,7 @@ def repeat_runs(make: Callable[[], Optimizer], data, *, seeds=(0, 1, 2, 3, 4),
             :func:`tune_learning_rate`.
         shadow: also train each run's shadow (:func:`~optlib.network.train`), so that
             :attr:`Repeats.erratic` can tell whether the numbers reproduce.
+        clip: as in :func:`tune_learning_rate`.
 
     Returns:
         A :class:`Repeats`.
@@ -277,6 +283,7 @@ def repeat_runs(make: Callable[[], Optimizer], data, *, seeds=(0, 1, 2, 3, 4),
     if not callable(make):
         raise TypeError(f"make must be a function () -> optimizer, got make={make!r}")
     seeds = _seeds(seeds)
-    runs = tuple(_run(make, data, seed, sizes, activation, epochs, batch_size, label, shadow)
-                 for seed in seeds)
+    clip = _check_clip(clip)
+    runs = tuple(_run(make, data, seed, sizes, activation, epochs, batch_size, label, shadow,
+                      clip) for seed in seeds)
     return Repeats(label=label, histories=runs)

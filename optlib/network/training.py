@@ -12,6 +12,10 @@ run from a start one unit in the last place away
 then says whether the run's outcome survives that change, the evidence needed
 before printing it to three digits (see ``optlib.network.diagnostics``).
 
+Every function can also clip each step's gradient by its global norm
+(``clip=c``, :func:`optlib.clipping.clip_by_global_norm`) before the optimizer
+sees it; ``clip=None`` (the default) leaves the loop exactly as it is without.
+
 Training runs that diverge (a non-finite or exploding loss) stop quietly and say
 so in their :class:`History`; no ``RuntimeWarning`` reaches the reader. Data with
 ``nan`` or ``inf`` are refused before any training, naming the part of the split.
@@ -29,6 +33,7 @@ import numpy as np
 from .. import _settings
 from .._engine import NonFiniteWarning
 from .._validate import describe, flag, instance, real, reals, whole
+from ..clipping import clip_by_global_norm
 from ..optimizers import Optimizer
 from .data import Digits, check_split
 from .diagnostics import erratic, perturb_ulps, shadow_distance
@@ -122,6 +127,11 @@ class History:
         shadow: the History of the run's shadow — the same run from its start
             moved by one ulp (:func:`~optlib.network.perturb_ulps`) —
             when it was trained with ``shadow=True``; else None.
+        clip: the threshold of gradient clipping by the global norm (a setting),
+            or None when the gradients were used as they are.
+        grad_norm: with ``clip``, the global norm of every mini-batch gradient
+            before clipping, shape ``(epochs · steps_per_epoch,)``, ``nan`` from the
+            divergence on (a step was clipped where it exceeds ``clip``); else None.
     """
 
     label: str
@@ -138,6 +148,8 @@ class History:
     batch_size: int
     seed: int
     shadow: "History | None" = None
+    clip: float | None = None
+    grad_norm: np.ndarray | None = None
 
     @property
     def diverged(self) -> bool:
@@ -165,6 +177,15 @@ class History:
         return float(self.train_loss[-1])
 
     @property
+    def clipped_steps(self) -> int:
+        """How many steps had their gradient clipped (norm above ``clip``); 0 without
+        ``clip``."""
+        if self.clip is None:
+            return 0
+        with np.errstate(invalid="ignore"):
+            return int(np.sum(self.grad_norm > self.clip))
+
+    @property
     def shadow_distance(self) -> float:
         """How far the shadow ends from the run
         (:func:`~optlib.network.shadow_distance`); ``nan`` without a shadow."""
@@ -182,6 +203,11 @@ class History:
             raise ValueError(f"History {self.label!r} has no shadow run, so whether it is "
                              f"erratic is unknown: train it with shadow=True")
         return erratic(self, self.shadow)
+
+
+def _check_clip(clip):
+    """``clip`` checked: None, or a finite threshold > 0 (as a float)."""
+    return None if clip is None else real("clip", clip, low=0.0, low_inclusive=False)
 
 
 def _check_training(model, data, epochs, batch_size, seed, max_loss):
@@ -223,13 +249,14 @@ def check_factories(optimizers, name: str = "optimizers") -> dict:
 
 
 def _loop(model: MLP, optimizer, data: Digits, epochs, batch_size, seed, params, max_loss,
-          label, bar) -> History:
+          label, bar, clip=None) -> History:
     """The training loop; arguments already checked, ``params`` updated in place."""
     rng = np.random.default_rng(seed)
     n = data.X_train.shape[0]
     per_epoch = -(-n // batch_size)
     curves = np.full((4, epochs + 1), np.nan)       # train loss/acc, test loss/acc
     step_loss = np.full(epochs * per_epoch, np.nan)
+    grad_norm = None if clip is None else np.full(epochs * per_epoch, np.nan)
     diverged_epoch = diverged_step = -1
 
     def evaluate(e):
@@ -263,6 +290,9 @@ def _loop(model: MLP, optimizer, data: Digits, epochs, batch_size, seed, params,
                                                    data.y_train[idx], validate=False)
                 finite = np.isfinite(loss) and loss <= max_loss and all(
                     np.all(np.isfinite(g)) for g in grads.values())
+                if finite and clip is not None:
+                    grads, grad_norm[step] = clip_by_global_norm(grads, clip)
+                    finite = bool(np.isfinite(grad_norm[step]))     # the squares overflowed
                 if not finite:
                     diverged_epoch, diverged_step = epoch, step
                     break
@@ -275,6 +305,8 @@ def _loop(model: MLP, optimizer, data: Digits, epochs, batch_size, seed, params,
         if diverged_epoch >= 0:
             curves[:, epoch:] = np.nan
             step_loss[diverged_step:] = np.nan
+            if grad_norm is not None:
+                grad_norm[diverged_step:] = np.nan
             if bar is not None:
                 bar.set_postfix_str("diverged")
                 bar.update(epochs - epoch + 1)
@@ -287,10 +319,11 @@ def _loop(model: MLP, optimizer, data: Digits, epochs, batch_size, seed, params,
                    train_accuracy=curves[1], test_loss=curves[2], test_accuracy=curves[3],
                    step_loss=step_loss, diverged_at_epoch=diverged_epoch,
                    diverged_at_step=diverged_step, params=params, epochs=epochs,
-                   batch_size=batch_size, seed=seed)
+                   batch_size=batch_size, seed=seed, clip=clip, grad_norm=grad_norm)
 
 
-def _runs(model, named, data, epochs, batch_size, seed, start, max_loss, shadow, bar):
+def _runs(model, named, data, epochs, batch_size, seed, start, max_loss, shadow, bar,
+          clip=None):
     """Train each ``(label, optimizer)`` of ``named`` from a copy of ``start`` (and, with
     ``shadow``, first from a copy of ``perturb_ulps(start)``); the Histories in order."""
     near = perturb_ulps(start) if shadow else None
@@ -303,16 +336,17 @@ def _runs(model, named, data, epochs, batch_size, seed, start, max_loss, shadow,
             if shadow:      # first, so that the optimizer ends with the run's own state
                 twin = _loop(model, optimizer, data, epochs, batch_size, seed,
                              {k: v.copy() for k, v in near.items()}, max_loss,
-                             f"{label} (shadow)", bar)
+                             f"{label} (shadow)", bar, clip)
             run = _loop(model, optimizer, data, epochs, batch_size, seed,
-                        {k: v.copy() for k, v in start.items()}, max_loss, str(label), bar)
+                        {k: v.copy() for k, v in start.items()}, max_loss, str(label), bar,
+                        clip)
             out.append(run if twin is None else replace(run, shadow=twin))
     return out
 
 
 def train(model: MLP, optimizer: Optimizer, data, epochs: int = 20, batch_size: int = 64,
           seed: int = 0, params=None, progress=None, label: str | None = None,
-          max_loss: float = 1e3, shadow: bool = False) -> History:
+          max_loss: float = 1e3, shadow: bool = False, clip: float | None = None) -> History:
     r"""Train ``model`` with mini-batches: one ``optimizer.step(params, grads)`` per batch.
 
     Each epoch visits the training set once in a fresh random order
@@ -343,6 +377,12 @@ def train(model: MLP, optimizer: Optimizer, data, epochs: int = 20, batch_size: 
         max_loss: a loss above this counts as divergence.
         shadow: also train the run's shadow, from the start moved by one ulp, and
             attach it (``History.shadow``, ``History.erratic``). Doubles the cost.
+        clip: None (the default: the gradients as they are), or a threshold
+            :math:`c > 0`: every mini-batch gradient is clipped by its global norm,
+            :math:`g \leftarrow \min(1, c/\lVert g\rVert)\, g`
+            (:func:`optlib.clipping.clip_by_global_norm`), before the step; the norms
+            are recorded (``History.grad_norm``). A norm that overflows counts as
+            divergence.
 
     Returns:
         A :class:`History`.
@@ -361,12 +401,13 @@ def train(model: MLP, optimizer: Optimizer, data, epochs: int = 20, batch_size: 
         model, data, epochs, batch_size, seed, max_loss)
     instance("optimizer", optimizer, Optimizer, "an optlib optimizer")
     shadow = flag("shadow", shadow)
+    clip = _check_clip(clip)
     start = _start(model, params)
     label = type(optimizer).__name__ if label is None else str(label)
     bar = _bar(epochs * (2 if shadow else 1), label, progress)
     try:
         return _runs(model, [(label, optimizer)], data, epochs, batch_size, seed, start,
-                     max_loss, shadow, bar)[0]
+                     max_loss, shadow, bar, clip)[0]
     finally:
         if bar is not None:
             bar.close()
@@ -385,14 +426,16 @@ def _made(optimizers, name: str = "optimizers") -> list[tuple[str, Optimizer]]:
 
 
 def _train_all(model, named, data, epochs, batch_size, seed, params, progress, max_loss,
-               shadow) -> list[History]:
+               shadow, clip=None) -> list[History]:
     data, epochs, batch_size, seed, max_loss = _check_training(
         model, data, epochs, batch_size, seed, max_loss)
     shadow = flag("shadow", shadow)
+    clip = _check_clip(clip)
     start = _start(model, params)
     bar = _bar(epochs * len(named) * (2 if shadow else 1), "training", progress)
     try:
-        return _runs(model, named, data, epochs, batch_size, seed, start, max_loss, shadow, bar)
+        return _runs(model, named, data, epochs, batch_size, seed, start, max_loss, shadow, bar,
+                     clip)
     finally:
         if bar is not None:
             bar.close()
@@ -400,7 +443,8 @@ def _train_all(model, named, data, epochs, batch_size, seed, params, progress, m
 
 def compare_optimizers(model: MLP, optimizers: dict, data, epochs: int = 20,
                        batch_size: int = 64, seed: int = 0, params=None, progress=None,
-                       max_loss: float = 1e3, shadow: bool = False) -> dict[str, History]:
+                       max_loss: float = 1e3, shadow: bool = False,
+                       clip: float | None = None) -> dict[str, History]:
     """Train one run per optimizer from the same start, in the same mini-batch order.
 
     Every run starts from a copy of the same parameters (``params``, default
@@ -408,7 +452,7 @@ def compare_optimizers(model: MLP, optimizers: dict, data, epochs: int = 20,
     mini-batches: the optimizers are the only difference.
 
     Args:
-        model, data, epochs, batch_size, seed, max_loss, shadow: as in :func:`train`.
+        model, data, epochs, batch_size, seed, max_loss, shadow, clip: as in :func:`train`.
         optimizers: ``{label: factory}``; ``factory()`` returns a fresh optimizer,
             e.g. ``{"Adam": lambda: Adam(lr=1e-3)}``.
         params: the common start (default ``model.init_params()``).
@@ -419,7 +463,7 @@ def compare_optimizers(model: MLP, optimizers: dict, data, epochs: int = 20,
     """
     named = _made(optimizers)
     runs = _train_all(model, named, data, epochs, batch_size, seed, params, progress, max_loss,
-                      shadow)
+                      shadow, clip)
     return {label: h for (label, _), h in zip(named, runs)}
 
 
@@ -432,7 +476,7 @@ def _sweep_labels(lrs: np.ndarray) -> list[str]:
 
 def lr_sweep(model: MLP, optimizer: Callable[..., Optimizer], lrs, data, epochs: int = 20,
              batch_size: int = 64, seed: int = 0, params=None, progress=None,
-             max_loss: float = 1e3, shadow: bool = False,
+             max_loss: float = 1e3, shadow: bool = False, clip: float | None = None,
              **hyperparameters) -> dict[float, History]:
     """Train with each learning rate in ``lrs``, from the same start and mini-batch order.
 
@@ -446,8 +490,8 @@ def lr_sweep(model: MLP, optimizer: Callable[..., Optimizer], lrs, data, epochs:
         optimizer: an optimizer class (or factory) called as
             ``optimizer(lr=lr, **hyperparameters)``.
         lrs: the learning rates, distinct positive numbers (one or a 1-d sequence).
-        model, data, epochs, batch_size, seed, params, progress, max_loss, shadow: as in
-            :func:`compare_optimizers`.
+        model, data, epochs, batch_size, seed, params, progress, max_loss, shadow, clip: as
+            in :func:`compare_optimizers`.
 
     Returns:
         ``{lr: History}`` in the order of ``lrs``; each History's ``label`` is
@@ -485,5 +529,5 @@ def lr_sweep(model: MLP, optimizer: Callable[..., Optimizer], lrs, data, epochs:
         instance(f"optimizer(lr={lr!r})", opt, Optimizer, "an optlib optimizer")
         named.append((label, opt))
     runs = _train_all(model, named, data, epochs, batch_size, seed, params, progress, max_loss,
-                      shadow)
+                      shadow, clip)
     return dict(zip(values.tolist(), runs))

@@ -324,3 +324,84 @@ def test_bad_training_arguments_name_the_argument(small_data):
 def test_docstring_examples_run():
     result = doctest.testmod(optlib.network.training)
     assert result.attempted >= 8 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- gradient clipping
+def test_clip_none_and_an_unreached_clip_leave_the_run_as_it_was(small_data, same_history):
+    model = MLP(sizes=(64, 16, 10), seed=2)
+    plain = train(model, optlib.Adam(lr=1e-2), small_data, epochs=2, batch_size=32,
+                  progress=False)
+    assert plain.clip is None and plain.grad_norm is None and plain.clipped_steps == 0
+    assert same_history(plain, train(model, optlib.Adam(lr=1e-2), small_data, epochs=2,
+                                     batch_size=32, progress=False, clip=None))
+    never = train(model, optlib.Adam(lr=1e-2), small_data, epochs=2, batch_size=32,
+                  progress=False, clip=1e300)
+    assert same_history(plain, never) and never.clip == 1e300 and never.clipped_steps == 0
+
+
+def test_clipping_is_the_optimizer_on_the_clipped_minibatch_gradients(small_data):
+    """One epoch written out: the global norm of each batch gradient and the scaled gradient
+    recomputed here, then the optimizer's step."""
+    model = MLP(sizes=(64, 16, 10), seed=3)
+    c = 0.05
+    h = train(model, optlib.GradientDescent(lr=0.5), small_data, epochs=1, batch_size=50, seed=4,
+              progress=False, clip=c)
+    params = model.init_params()
+    opt = optlib.GradientDescent(lr=0.5)
+    norms = []
+    for idx in minibatches(len(small_data.y_train), 50, np.random.default_rng(4)):
+        _, grads = model.loss_and_grads(params, small_data.X_train[idx], small_data.y_train[idx])
+        norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+        norms.append(norm)
+        scale = min(1.0, c / norm)
+        opt.step(params, {k: g * scale for k, g in grads.items()})
+    np.testing.assert_allclose(h.grad_norm, norms, rtol=1e-12)
+    assert h.clipped_steps == sum(n > c for n in norms) > 0
+    for k in params:
+        np.testing.assert_allclose(h.params[k], params[k], rtol=1e-10, atol=1e-13)
+    # without the clip the run ends elsewhere: the clip was applied
+    free = train(model, optlib.GradientDescent(lr=0.5), small_data, epochs=1, batch_size=50,
+                 seed=4, progress=False)
+    assert not np.allclose(free.params["W1"], h.params["W1"])
+
+
+def test_every_runner_passes_clip_on(small_data, same_history):
+    from optlib.network import repeat_runs, tune_learning_rate, validation_split
+
+    model = MLP(sizes=(64, 8, 10), seed=0)
+    kwargs = dict(epochs=1, batch_size=64, seed=0, progress=False, clip=0.1)
+    one = train(model, optlib.GradientDescent(lr=0.3), small_data, **kwargs)
+    assert one.clipped_steps > 0
+    many = compare_optimizers(model, {"gd": lambda: optlib.GradientDescent(lr=0.3)}, small_data,
+                              **kwargs)
+    assert same_history(one, many["gd"]) and many["gd"].clip == 0.1
+    swept = lr_sweep(model, optlib.GradientDescent, [0.3], small_data, **kwargs)
+    assert same_history(one, swept[0.3]) and swept[0.3].clip == 0.1
+    part = validation_split(small_data)
+    tuned = tune_learning_rate(lambda lr: optlib.GradientDescent(lr=lr), [0.3], part, seeds=(0,),
+                               sizes=(64, 8, 10), epochs=1, clip=0.1)
+    by_hand = train(MLP(sizes=(64, 8, 10), seed=0), optlib.GradientDescent(lr=0.3), part,
+                    **kwargs)
+    assert tuned.val_loss[0, 0] == by_hand.test_loss[-1]
+    repeated = repeat_runs(lambda: optlib.GradientDescent(lr=0.3), small_data, seeds=(0,),
+                           sizes=(64, 8, 10), epochs=1, clip=0.1)
+    assert same_history(one, repeated.histories[0]) and repeated.histories[0].clip == 0.1
+
+
+def test_bad_clip_is_refused_before_training(small_data):
+    from optlib.network import repeat_runs, tune_learning_rate
+
+    model = MLP(sizes=(64, 4, 10))
+    opt = optlib.GradientDescent(lr=0.1)
+    for clip, error in [(0.0, ValueError), (-1.0, ValueError), (np.inf, ValueError),
+                        ("1", TypeError)]:
+        with pytest.raises(error, match=re.escape(f"clip={clip!r}")):
+            train(model, opt, small_data, epochs=1, clip=clip)
+        with pytest.raises(error, match="clip="):
+            lr_sweep(model, optlib.GradientDescent, [0.1], small_data, epochs=1, clip=clip)
+        with pytest.raises(error, match="clip="):
+            tune_learning_rate(lambda lr: optlib.GradientDescent(lr=lr), [0.1], small_data,
+                               epochs=1, clip=clip)
+        with pytest.raises(error, match="clip="):
+            repeat_runs(lambda: optlib.GradientDescent(lr=0.1), small_data, epochs=1, clip=clip)
+    assert opt.t == 0

@@ -1,8 +1,8 @@
 """optlib: the library behind the interactive optimizer textbook.
 
 Optimizers (``GradientDescent``, ``Momentum``, ``RMSprop``, ``Adagrad``, ``Adam``,
-``AdamW``, ``ScheduleFreeSGD``, ``ScheduleFreeAdamW``; ``Partition`` for one optimizer per
-group of parameters), objectives with analytic gradients (``optlib.objectives``), the
+``AdamW``, ``Lion``, ``Muon``, ``ScheduleFreeSGD``, ``ScheduleFreeAdamW``; ``Partition`` for
+one optimizer per group of parameters), objectives with analytic gradients (``optlib.objectives``), the
 trajectory runner (``optlib.run`` → ``Trajectory``), gradient clipping
 (``clip_by_global_norm``), closed-form analysis (``optlib.analysis``) and learning-rate
 schedules (``optlib.schedules``). The library never prints; bad input raises
@@ -12,8 +12,8 @@ schedules (``optlib.schedules``). The library never prints; bad input raises
 from . import analysis, clipping, experiments, objectives, schedules
 from ._engine import NonFiniteWarning
 from .clipping import clip_by_global_norm, global_norm
-from .optimizers import (Adagrad, Adam, AdamW, GradientDescent, Momentum, Optimizer, RMSprop,
-                         ScheduleFreeAdamW, ScheduleFreeSGD)
+from .optimizers import (Adagrad, Adam, AdamW, GradientDescent, Lion, Momentum, Muon, Optimizer,
+                         RMSprop, ScheduleFreeAdamW, ScheduleFreeSGD)
 from .partition import Partition
 from .runs import Trajectory, run
 
@@ -25,6 +25,8 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Lion",
+    "Muon",
     "ScheduleFreeSGD",
     "ScheduleFreeAdamW",
     "Partition",

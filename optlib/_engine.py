@@ -29,8 +29,9 @@ something can still raise after writing has begun, and both are guarded:
 * the caller asked for errors -- ``np.errstate`` set to ``raise`` or ``call``
   (honoured: numpy raises ``FloatingPointError``), or a warnings filter that
   may turn :class:`NonFiniteWarning` into an error -- or the step is small
-  (parameters and state of at most :data:`JOURNAL_BYTES`): the arrays are
-  copied first (a *journal*) and restored when anything raises;
+  (parameters and state of at most :data:`JOURNAL_BYTES`), or the rule updates
+  each parameter as a whole matrix (Muon; no head of rows can run alone): the
+  arrays are copied first (a *journal*) and restored when anything raises;
 * otherwise (a large step, where a copy would double its cost): the head of the
   first block of each kind of update (dtype, compiled loop or ufunc chain; about
   32 Ki elements) runs alone first, with a copy of just that head, and is
@@ -435,7 +436,8 @@ def warning_may_raise(category, stacklevel: int) -> bool:
     return warnings.defaultaction == "error"
 
 
-def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: str, created):
+def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: str, created,
+            splittable: bool = True):
     """Run ``update(job)`` for every job, all or nothing; return the per-key counts.
 
     Args:
@@ -448,6 +450,8 @@ def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: 
         t_label: the step's number, for the warning.
         describe_key: ``key -> "params['W1']"``.
         owner: the optimizer's name, for the warning.
+        splittable: whether a job may be cut into a head and a tail (an elementwise update);
+            ``False`` (each job a whole matrix, as Muon's) always journals the step.
 
     Raises whatever a job raises (``FloatingPointError`` under ``np.errstate``
     ``raise``, a failing compiled loop, ...) or, where warnings are errors, the
@@ -456,8 +460,8 @@ def execute(update, jobs, arrays, *, nbytes, t_label: str, describe_key, owner: 
     stacklevel = _optlib_depth()
     honour = honours_errstate()
     total = sum(a.nbytes for _, a in arrays)
-    journal = honour or total <= JOURNAL_BYTES or warning_may_raise(NonFiniteWarning,
-                                                                     stacklevel)
+    journal = (not splittable or honour or total <= JOURNAL_BYTES
+               or warning_may_raise(NonFiniteWarning, stacklevel))
     settings = {} if honour else {"all": "ignore"}
     if journal:
         backup = [a.copy() for _, a in arrays]

@@ -5,7 +5,8 @@ r"""The optimizer base class: validated hyperparameters, state, checkpoints, the
 * hyperparameters and switches are attributes validated on every assignment
   (:class:`Hyper`, :class:`Flag`); any other public attribute cannot be set;
 * ``step`` pairs parameters and gradients, checks everything, cuts the work into
-  blocks and runs it all or nothing through :mod:`optlib._engine`;
+  blocks (or, for a rule that is not elementwise, such as Muon's, hands over each
+  parameter whole) and runs it all or nothing through :mod:`optlib._engine`;
 * the state is created on the first step, read through read-only copies, and
   saved and restored as plain data (``state_dict`` / ``load_state_dict``);
 * a learning-rate schedule (``schedule=``, :mod:`optlib.schedules`) is evaluated
@@ -113,7 +114,11 @@ class Optimizer:
       coefficients as attributes (arrays cast to ``p``'s dtype and cut to the
       block). It may assume that every check has passed and must allocate
       nothing of the block's size: results go to ``out=`` arrays, temporaries
-      to ``work_array(name, dtype, shape)`` (``optlib._engine``).
+      to ``work_array(name, dtype, shape)`` (``optlib._engine``). A rule that is
+      not elementwise sets ``_elementwise = False``: its blocks are then always
+      whole parameters, in their own memory layout;
+    * optionally ``_check_params(pairs)``: what the rule requires of the parameters
+      (Muon: matrices), raising before anything changes.
 
     Only the hyperparameters, switches and ``schedule`` can be assigned after
     construction (validated as in the constructor); any other attribute is an
@@ -137,6 +142,13 @@ class Optimizer:
     #: Numbers the rule keeps across steps besides the per-parameter buffers (floats, 0
     #: after reset); ``_coefficients`` returns their next values under the key ``"scalars"``.
     _scalar_names: tuple[str, ...] = ()
+    #: Whether the rule acts element by element (every rule but :class:`~optlib.optimizers.Muon`):
+    #: then the engine may cut a parameter into blocks, permute its axes to C order and run the
+    #: head of a large step alone. A rule that needs each parameter whole (a function of the
+    #: matrix, such as Muon's orthogonalisation) sets it ``False``: ``_update`` then receives
+    #: every parameter as it is, in one piece, and the step is journaled (copied first, undone
+    #: if anything raises), which costs little beside the matrix products.
+    _elementwise = True
     schedule = ScheduleSetting()
 
     def __init__(self, schedule=None):
@@ -220,6 +232,7 @@ class Optimizer:
             TypeError, ValueError: the step is rejected; nothing is changed.
         """
         pairs = _engine.leaves(params, grads, self._state)
+        self._check_params(pairs)
         self._check_hyper_shapes(pairs)
         kind = _engine.structure_kind(params)
         if self._state is None:
@@ -237,7 +250,8 @@ class Optimizer:
         results = _engine.execute(
             self._update_block, jobs, [(key, p) for key, p, _ in pairs] + existing,
             nbytes=sum(p.nbytes for _, p, _ in pairs), t_label=str(t),
-            describe_key=_param_name, owner=type(self).__name__, created=self._created)
+            describe_key=_param_name, owner=type(self).__name__, created=self._created,
+            splittable=self._elementwise)
         self._state, self._layout, self._kind = state, layout, kind
         self._advance(t, scalars)
         self._nonfinite = _totals(results, 2)
@@ -406,8 +420,9 @@ class Optimizer:
             if c is None:
                 c = per_layout[layout[key]] = _coefficients_for(coefficients, p)
                 # numba is imported only once some parameter is large enough to use it
-                c.fused = (self._fused(c, p.dtype) if not raising and p.size >= _kernels.MIN_ELEMENTS
-                           and _kernels.get() is not None else None)
+                c.fused = (self._fused(c, p.dtype) if self._elementwise and not raising
+                           and p.size >= _kernels.MIN_ELEMENTS and _kernels.get() is not None
+                           else None)
                 c.track = track
                 # Values that were non-finite before the step stay so (inf - x is inf, nan
                 # stays nan), so they are counted before it only while some may exist: on
@@ -416,6 +431,9 @@ class Optimizer:
                                             or any(self._nonfinite.values()))
                 c.hidden = tuple(n for n in self._hidden_state if n in state[key])
             buffers = state[key]
+            if not self._elementwise:           # the whole parameter, as it is
+                jobs.append((key, p, g, buffers, c, _engine.WHOLE))
+                continue
             axes = _engine.c_order_axes(p)
             if axes is not None:
                 # Fortran-ordered or transposed: the same elementwise update on views
@@ -499,6 +517,10 @@ class Optimizer:
         return self._state_names
 
     # -- checks ------------------------------------------------------------
+    def _check_params(self, pairs) -> None:
+        """What a rule requires of its parameters beyond the structure checks (Muon: 2-D);
+        raises before anything changes. Nothing by default."""
+
     def _check_hyper_shapes(self, pairs) -> None:
         for name in self._hyper_names:
             value = getattr(self, name)

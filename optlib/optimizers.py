@@ -1,5 +1,5 @@
-r"""First-order optimizers: gradient descent, momentum, RMSprop, Adagrad, Adam, AdamW, and
-schedule-free SGD and AdamW.
+r"""First-order optimizers: gradient descent, momentum, RMSprop, Adagrad, Adam, AdamW, Lion,
+Muon, and schedule-free SGD and AdamW.
 
 Every optimizer follows one contract:
 
@@ -49,7 +49,8 @@ element still sees exactly the operations of the equations, in their order, so
 the results do not depend on the blocks or the threads. Array hyperparameters
 enter the arithmetic in the parameter's dtype, as a Python float does: a float32
 batch with ``lr`` of shape ``(K, 1)`` takes bit for bit the steps of K float32
-runs with scalar ``lr``.
+runs with scalar ``lr``. :class:`Muon` is the exception: its step is a function of each
+weight matrix as a whole (see its notes).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Lion",
+    "Muon",
     "ScheduleFreeSGD",
     "ScheduleFreeAdamW",
 ]
@@ -507,6 +510,99 @@ class AdamW(Adam):
                          decoupled=True, amsgrad=amsgrad, schedule=schedule)
 
 
+class Lion(Optimizer):
+    r"""Lion (Chen et al., 2023): the sign of an interpolated momentum, with decoupled decay.
+
+    .. math::
+
+        w_t = w_{t-1} - \alpha\,\Big(\operatorname{sign}\big(\beta_1 v_{t-1} + (1-\beta_1)\, g_t\big)
+        + \delta\, w_{t-1}\Big), \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t,
+
+    with :math:`v_0 = 0` and :math:`\operatorname{sign}(0) = 0` (a coordinate whose
+    interpolation is exactly 0 does not move, apart from the decay). Every coordinate moves by
+    :math:`\pm\alpha` or 0 before the decay: the end of chapter 3's road, where RMSprop with
+    :math:`\beta \to 0` became :math:`\alpha\operatorname{sign}(g)`. Two averages of the same
+    gradients play two roles: the step takes the sign of a short one (:math:`\beta_1`, with
+    more weight on :math:`g_t`), the buffer keeps a long one (:math:`\beta_2`).
+
+    The decay is decoupled, as in :class:`AdamW`: computed as
+    :math:`w \leftarrow (1 - \alpha\delta)\, w` first, then
+    :math:`w \leftarrow w - \alpha\operatorname{sign}(\cdot)` (the same update, rounded as
+    AdamW's). Since every coordinate of the sign step has size :math:`\alpha`, its norm is
+    larger than AdamW's at the same :math:`\alpha`: Chen et al. take :math:`\alpha` 3 to 10 times
+    smaller than AdamW's and :math:`\delta` as many times larger, so that the decay per step
+    :math:`\alpha\delta` stays the same.
+
+    Args:
+        lr: learning rate :math:`\alpha > 0` (default 1e-4; scalar or array broadcasting
+            against each parameter).
+        beta1: interpolation :math:`\beta_1 \in [0, 1)` inside the sign (default 0.9).
+        beta2: coefficient :math:`\beta_2 \in [0, 1)` of the average kept (default 0.99).
+        weight_decay: :math:`\delta \ge 0`, decoupled (default 0).
+        schedule: ``None`` (default) or a learning-rate schedule :math:`\mu`
+            (:mod:`optlib.schedules`): step :math:`t` uses :math:`\alpha_t = \alpha\mu_t`, in
+            the step and in the decay :math:`(1 - \alpha_t\delta)`.
+
+    State:
+        ``exp_avg``: :math:`v`.
+
+    .. warning::
+        Chen et al. and optax (``optax.lion``) call the buffer :math:`m`, the interpolation
+        :math:`c_t` and the weight decay :math:`\lambda` (here :math:`\lambda` is a curvature);
+        optax's ``b1``, ``b2`` are :math:`\beta_1, \beta_2`. torch.optim has no Lion.
+
+    Examples:
+        >>> import numpy as np
+        >>> w = np.array([1.0, -2.0, 0.5])
+        >>> opt = Lion(lr=0.1)
+        >>> opt.step(w, np.array([0.3, -0.1, 0.0]))    # sign(0.1 g) = (1, -1, 0)
+        array([ 0.9, -1.9,  0.5])
+        >>> opt.state["exp_avg"]                        # (1 - 0.99) g
+        array([ 0.003, -0.001,  0.   ])
+
+    References:
+        X. Chen, C. Liang, D. Huang, E. Real, K. Wang, H. Pham, X. Dong, T. Luong, C.-J. Hsieh,
+        Y. Lu, Q. V. Le, "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023.
+    """
+
+    _hyper_names = ("lr", "beta1", "beta2", "weight_decay")
+    _state_names = ("exp_avg",)
+    lr = Hyper(**_LR)
+    beta1 = Hyper(**_BETA)
+    beta2 = Hyper(**_BETA)
+    weight_decay = Hyper(**_NONNEG)
+
+    def __init__(self, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0, schedule=None):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.weight_decay = weight_decay
+        super().__init__(schedule)
+
+    def _coefficients(self, t, lr, mu):
+        wd = _nonzero_or_none(self.weight_decay)
+        return {"lr": lr, "beta1": self.beta1, "one_minus_beta1": 1.0 - self.beta1,
+                "beta2": self.beta2, "one_minus_beta2": 1.0 - self.beta2,
+                "shrink": None if wd is None else 1.0 - lr * wd}
+
+    def _update(self, p, g, state, c):
+        scratch = work_array("scratch", p.dtype, p.shape)
+        part = work_array("lion_part", p.dtype, p.shape)
+        v = state["exp_avg"]
+        np.multiply(v, c.beta1, out=scratch)        # beta1 v + (1 - beta1) g
+        np.multiply(g, c.one_minus_beta1, out=part)
+        scratch += part
+        np.sign(scratch, out=scratch)               # sign(0) = 0
+        scratch *= c.lr
+        if c.shrink is not None:                    # decoupled: w <- (1 - alpha delta) w
+            p *= c.shrink
+        p -= scratch
+        v *= c.beta2                                # v <- beta2 v + (1 - beta2) g
+        np.multiply(g, c.one_minus_beta2, out=part)
+        v += part
+
+
 # What the two schedule-free rules share: the buffers z and x start at the parameters, the
 # weights of the average (the scalars mu_max and weight_sum), the read-out of x.
 _SCHEDULE_FREE_SCALARS = ("mu_max", "weight_sum")
@@ -754,3 +850,8 @@ class ScheduleFreeAdamW(Optimizer):
         scratch *= c.lr                             # z <- z - alpha_t (...)
         state["z"] -= scratch
         _average_and_interpolate(p, state, c, c.beta1, c.one_minus_beta1, scratch)
+
+
+# Muon (optlib/_muon.py, part of this module's API): imported last, since it is built on the
+# base class and the validation helpers above.
+from ._muon import Muon  # noqa: E402

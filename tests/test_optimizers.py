@@ -28,8 +28,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from optlib import (Adagrad, Adam, AdamW, GradientDescent, Momentum, RMSprop, ScheduleFreeAdamW,
-                    ScheduleFreeSGD)
+from optlib import (Adagrad, Adam, AdamW, GradientDescent, Lion, Momentum, RMSprop,
+                    ScheduleFreeAdamW, ScheduleFreeSGD)
 
 # ==========================================================================
 # 1. Reference implementations (the equations of DESIGN.md, written plainly)
@@ -788,6 +788,7 @@ ALL_OPTIMIZERS = {
     "adam_l2": lambda: Adam(lr=0.01, weight_decay=0.1),
     "adam_amsgrad": lambda: Adam(lr=0.01, amsgrad=True),
     "adamw": lambda: AdamW(lr=0.01, weight_decay=0.1),
+    "lion": lambda: Lion(lr=0.05, weight_decay=0.1),
     "schedule_free": lambda: ScheduleFreeSGD(lr=0.05, beta=0.8, weight_decay=0.1),
     "schedule_free_adamw": lambda: ScheduleFreeAdamW(lr=0.01, weight_decay=0.1),
 }

@@ -48,6 +48,11 @@ Gradient descent and momentum on a quadratic
   \big(2(2(1+\beta) - \alpha(1-\beta)h)\big) \approx \alpha\sigma^2/4`.
   :func:`noise_floor`, :func:`noisy_expected_loss` (every step of a run, also under a
   schedule).
+* **Orthogonalisation** (``optlib.analysis.orthogonal``, chapter 7): Muon's Newton–Schulz
+  iteration :math:`X \leftarrow aX + (bXX^\top + c(XX^\top)^2)X` keeps a matrix's singular
+  vectors and maps each normalised singular value through
+  :math:`\varphi(\sigma) = a\sigma + b\sigma^3 + c\sigma^5`. :func:`newton_schulz_map`
+  (singular value in → out), :func:`orthogonalize` (the matrix iteration Muon runs).
 
 Every function broadcasts where it says so: ``lr`` and ``beta`` may be arrays (a grid
 of configurations), and ``curvatures`` runs along the last axis of the result before it
@@ -105,9 +110,10 @@ from .momentum import (
     nesterov_stability_limit,
 )
 from .noise import noise_floor, noisy_expected_loss
+from .orthogonal import newton_schulz_map, orthogonalize
 
-from . import adaptive, averages, gd, momentum, noise
+from . import adaptive, averages, gd, momentum, noise, orthogonal
 
 # In reading order (the API reference lists them in this order).
 __all__ = [*gd.__all__, *momentum.__all__, *averages.__all__, *adaptive.__all__,
-           *noise.__all__]
+           *noise.__all__, *orthogonal.__all__]

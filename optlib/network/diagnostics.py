@@ -135,27 +135,10 @@ def sharpness(model: MLP, params, X, y, iters: int = 100, seed: int = 0) -> floa
     X, y = model.check_data(X, y)
     iters = whole("iters", iters, low=1)
     seed = whole("seed", seed, low=0)
-    keys, shapes = model.keys, model.shapes()
-    cuts = np.cumsum([int(np.prod(shapes[k])) for k in keys])[:-1]
-
-    def hv(vec):
-        parts = np.split(vec, cuts)
-        out = model.hessian_vector_product(
-            params, X, y, {k: part.reshape(shapes[k]) for k, part in zip(keys, parts)},
-            validate=False)
-        return np.concatenate([out[k].ravel() for k in keys])
-
     v = np.random.default_rng(seed).normal(size=model.n_params)
     v /= np.linalg.norm(v)
-    estimate = 0.0
     with np.errstate(all="ignore"), one_blas_thread():
-        for _ in range(iters):
-            w = hv(v)
-            estimate = float(v @ w)
-            norm = np.linalg.norm(w)
-            if not np.isfinite(norm) or norm == 0.0:
-                break
-            v = w / norm
+        estimate, _, _ = _power_iteration(_products(model, params, X, y), v, iters, 0.0)
     return estimate
 
 

@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # torch is optional: it enables the torch.optim cross-check and the torch columns of `make bench`;
-# schedulefree (Defazio et al.'s reference, on torch) enables the schedule-free cross-check.
+# schedulefree (Defazio et al.'s reference, on torch) enables the schedule-free cross-check;
+# lion-pytorch (lucidrains' Lion, on torch; torch.optim has none) enables Lion's cross-check.
 TORCH_SPEC ?= torch==2.13.0
 SCHEDULEFREE_SPEC ?= schedulefree==1.4.1
+LION_SPEC ?= lion-pytorch==0.2.5
 
 .PHONY: book test claims bench lab serve clean torch venv node notebooks pdf
 
@@ -77,7 +79,7 @@ serve:
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
 torch: $(STAMP)
-	$(BIN)/python -m pip install '$(TORCH_SPEC)' '$(SCHEDULEFREE_SPEC)'
+	$(BIN)/python -m pip install '$(TORCH_SPEC)' '$(SCHEDULEFREE_SPEC)' '$(LION_SPEC)'
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis build dist *.egg-info

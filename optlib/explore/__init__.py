@@ -24,14 +24,16 @@ grid point: both draw :meth:`Exploration.frame`.
 
 The package has one module per idea: ``model`` (sliders, grid, figure and
 frames), ``live`` (the widget), ``static`` (the HTML export and ``static.js``),
-``explorers`` (the explorations of chapters 1–5) and ``noise`` (chapter 6's: gradient
-noise and learning-rate schedules). Every name below is imported from here.
+``explorers`` (the explorations of chapters 1–5), ``noise`` (chapter 6's: gradient
+noise and learning-rate schedules) and ``edge`` (chapter 7's: the edge of stability, the
+Newton–Schulz polynomial). Every name below is imported from here.
 """
 
 from __future__ import annotations
 
 from .. import _settings
 from .explorers import ComparisonExplorer, EMAExplorer, MomentumRateExplorer, TrajectoryExplorer
+from .edge import NS_COEFFICIENTS, EdgeExplorer, NewtonSchulzExplorer, edge_optimizers
 from .noise import NoiseExplorer, ScheduleExplorer, default_schedules
 from .model import SYMBOLS, Exploration, Slider, format_value
 from .static import decode
@@ -46,6 +48,10 @@ __all__ = [
     "NoiseExplorer",
     "ScheduleExplorer",
     "default_schedules",
+    "EdgeExplorer",
+    "NewtonSchulzExplorer",
+    "edge_optimizers",
+    "NS_COEFFICIENTS",
     "SYMBOLS",
     "format_value",
 ]

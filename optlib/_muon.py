@@ -181,7 +181,7 @@ class Muon(Optimizer):
     U\varphi^{K}(\Sigma)V^\top` (:func:`optlib.analysis.newton_schulz_map`,
     :func:`optlib.analysis.orthogonalize`). The default coefficients push every singular
     value toward 1 without reaching it: for singular values from 1% of
-    :math:`\lVert D\rVert_F` to all of it, five steps give values between 0.68 and 1.14. So
+    :math:`\lVert D\rVert_F` to all of it, five steps give values between 0.68 and 1.13. So
     :math:`O_t` is close to :math:`UV^\top`, the orthogonal matrix nearest to :math:`D_t`:
     every direction of the update gets about the same size, however differently the
     gradients scale along them.

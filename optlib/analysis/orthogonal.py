@@ -61,7 +61,7 @@ def newton_schulz_map(s, steps=5, coefficients=_DEFAULT):
     :math:`D/\lVert D\rVert_F` it gives those of :func:`orthogonalize`\ ``(D)`` (up to
     rounding). With the default coefficients (Jordan et al.'s, Muon's) the slope at 0 is
     :math:`a = 3.4445` per step and every :math:`\sigma \in (0, 1]` is pushed toward 1, but
-    not onto it: five steps map :math:`[0.01, 1]` into about :math:`[0.68, 1.14]`. With
+    not onto it: five steps map :math:`[0.01, 1]` into about :math:`[0.68, 1.13]`. With
     :math:`(a, b, c) = (3/2, -1/2, 0)` it is the classical cubic Newton–Schulz iteration,
     which converges to exactly 1 for :math:`0 < \sigma < \sqrt 3`.
 

@@ -64,11 +64,11 @@ def test_broadcasting_and_coefficients():
     assert newton_schulz_map([], steps=3).shape == (0,)
 
 
-def test_the_default_coefficients_land_between_068_and_114_the_docstrings_claim():
-    """Five steps map [0.01, 1] into about [0.68, 1.14] (Muon's docstring and this module's):
-    the bounds hold and are nearly reached."""
-    out = newton_schulz_map(np.linspace(0.01, 1.0, 200_001))
-    assert 0.68 <= out.min() < 0.69 and 1.13 < out.max() <= 1.14
+def test_the_default_coefficients_land_between_068_and_113_the_docstrings_claim():
+    """Five steps map [0.01, 1] into about [0.68, 1.13] (Muon's docstring and this module's):
+    both ends, rounded to two decimals, are what a fine grid gives."""
+    out = newton_schulz_map(np.linspace(0.01, 1.0, 2_000_001))
+    assert round(float(out.min()), 2) == 0.68 and round(float(out.max()), 2) == 1.13
 
 
 def test_the_classical_cubic_converges_to_one_below_root_3():

@@ -221,7 +221,10 @@ def check_titles(pdf: Pdf, parts: list[Part]) -> list[str]:
     contents = key("".join(pdf.text[:first - 1]))
     if "Contents" not in contents:
         problems.append("no table of contents ('Contents') before the first chapter")
-    spaced = " ".join("\n".join(pdf.text[:first - 1]).split())
+    # without the running footers ("2 / 311"): an entry at the foot of a page is read as its
+    # title, the footer, then its page number
+    spaced = " ".join("\n".join(re.sub(r"(?m)^\s*\d+ / \d+\s*$", "", page)
+                                for page in pdf.text[:first - 1]).split())
     for part in parts:
         if key(part.title) not in contents:
             problems.append(f"{part.title!r} is not in the table of contents")

@@ -46,8 +46,9 @@ def chapter_imports() -> set[str]:
             text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"]
                              if c["cell_type"] == "code")
         names |= set(re.findall(r"\b(optlib(?:\.[a-z_]+)+)", text))
-        for group in re.findall(r"from optlib import ([^\n]+)", text):
-            names |= {f"optlib.{n.strip()}" for n in group.strip("()").split(",")}
+        # "from optlib import a, b" on one line, or "from optlib import (a, b,\n c)" on several
+        for group in re.findall(r"from optlib import (\([^)]*\)|[^\n]+)", text):
+            names |= {f"optlib.{n.strip()}" for n in group.strip("()").split(",") if n.strip()}
     return {n for n in names if (REPO / n.replace(".", "/")).is_dir()
             or (REPO / (n.replace(".", "/") + ".py")).is_file() or n == "optlib"}
 
